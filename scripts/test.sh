@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Build tsdb with -Werror and run the whole test suite (pg_regress, isolation,
+# TAP) against a private copy of the PostgreSQL 15 installation, so nothing
+# is written outside the build tree.  As root it installs the Debian
+# dependencies, then reruns itself as the unprivileged user "postgres" on a
+# copy of the tree (initdb and postgres refuse to run as root).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ "$(id -u)" -eq 0 ]; then
+	bash "$here/scripts/deps.sh"
+	B=$(mktemp -d /tmp/tsdb-test.XXXXXX)
+	tar -C "$here" --exclude=./.git --exclude=./tmp_install -cf - . | tar -C "$B" -xf -
+	chown -R postgres:postgres "$B"
+	status=0
+	runuser -u postgres -- env PROVE_FLAGS="${PROVE_FLAGS:-}" PROVE_TESTS="${PROVE_TESTS:-}" \
+		bash "$B/scripts/test.sh" || status=$?
+	if [ $status -ne 0 ]; then
+		for f in "$B"/regression.diffs "$B"/output_iso/regression.diffs; do
+			[ -f "$f" ] && { echo "==== $f"; head -c 20000 "$f"; }
+		done
+		for f in "$B"/tmp_check/log/*; do
+			[ -f "$f" ] && { echo "==== $f"; tail -n 60 "$f"; }
+		done
+	fi
+	if [ $status -eq 0 ]; then rm -rf "$B"; else echo "test tree kept in $B"; fi
+	exit $status
+fi
+
+cd "$here"
+PGBIN=/usr/lib/postgresql/15/bin
+D="$here/tmp_install"
+
+make -s clean >/dev/null
+make -s PG_CONFIG=$PGBIN/pg_config COPT=-Werror
+
+# A private install root: the server finds lib/ and share/ relative to its
+# own binary, so a copy of the packaged installation plus our files works.
+rm -rf "$D"
+mkdir -p "$D/usr/lib/postgresql" "$D/usr/share/postgresql"
+cp -a /usr/lib/postgresql/15 "$D/usr/lib/postgresql/"
+cp -a /usr/share/postgresql/15 "$D/usr/share/postgresql/"
+make -s PG_CONFIG=$PGBIN/pg_config install DESTDIR="$D" >/dev/null
+
+export PATH="$D/usr/lib/postgresql/15/bin:$PATH"
+make PG_CONFIG=$PGBIN/pg_config installcheck bindir="$D/usr/lib/postgresql/15/bin"

@@ -1,0 +1,79 @@
+/*-------------------------------------------------------------------------
+ *
+ * tsdb.c
+ *	  Library entry point: _PG_init registers the WAL resource manager,
+ *	  the GUCs and the hooks.
+ *
+ * tsdb writes WAL through its own resource manager, which PostgreSQL can only
+ * register while shared_preload_libraries is being processed.  Loading the
+ * library any other way (CREATE EXTENSION, or touching a tsdb table, in a
+ * server started without it) fails here with a message that says how to fix
+ * it, so no backend ever writes tsdb WAL that recovery could not replay.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "tsdb.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Cached OID of tsdb.labels; reset whenever pg_type changes. */
+static Oid	labels_type_oid = InvalidOid;
+
+static void
+tsdb_type_cache_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	labels_type_oid = InvalidOid;
+}
+
+Oid
+tsdb_labels_type_oid(void)
+{
+	if (!OidIsValid(labels_type_oid))
+	{
+		Oid			nsp = get_namespace_oid("tsdb", true);
+
+		if (OidIsValid(nsp))
+			labels_type_oid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+											  CStringGetDatum("labels"),
+											  ObjectIdGetDatum(nsp));
+	}
+	return labels_type_oid;
+}
+
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("tsdb must be loaded via shared_preload_libraries"),
+				 errdetail("tsdb writes WAL through a custom resource manager, which can only be registered at server start."),
+				 errhint("Add 'tsdb' to shared_preload_libraries in postgresql.conf and restart the server.")));
+
+	MarkGUCPrefixReserved("tsdb");
+
+	CacheRegisterSyscacheCallback(TYPEOID, tsdb_type_cache_callback, (Datum) 0);
+}
+
+PG_FUNCTION_INFO_V1(tsdb_version);
+
+/* tsdb.version(): the library's version, for bug reports. */
+Datum
+tsdb_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text("1.0"));
+}
