@@ -19,7 +19,7 @@ OBJS_ALL = \
 	src/wal_desc.o \
 	src/inspect.o
 
-OBJS = src/tsdb.o
+OBJS = $(filter-out src/labels.o src/labels_match.o,$(OBJS_ALL))
 
 EXTENSION = tsdb
 DATA = tsdb--1.0.sql

@@ -9,3 +9,20 @@
  */
 CREATE FUNCTION tsdb.version() RETURNS text
 	AS 'MODULE_PATHNAME', 'tsdb_version' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- ---------------------------------------------------------------------------
+-- The table access method
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION tsdb.tsdb_am_handler(internal) RETURNS table_am_handler
+	AS 'MODULE_PATHNAME' LANGUAGE C;
+
+CREATE ACCESS METHOD tsdb TYPE TABLE HANDLER tsdb.tsdb_am_handler;
+COMMENT ON ACCESS METHOD tsdb IS 'time-series samples: (tsdb.labels, timestamptz, float8)';
+
+-- Storage inspection
+CREATE FUNCTION tsdb.head_runs(rel regclass,
+	OUT blkno int8, OUT run_offset int4, OUT xmin xid, OUT cmin cid,
+	OUT nsamples int4, OUT state text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'tsdb_head_runs' LANGUAGE C STRICT;

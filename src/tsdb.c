@@ -24,7 +24,9 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "series.h"
 #include "tsdb.h"
+#include "wal.h"
 
 PG_MODULE_MAGIC;
 
@@ -65,6 +67,10 @@ _PG_init(void)
 				 errhint("Add 'tsdb' to shared_preload_libraries in postgresql.conf and restart the server.")));
 
 	MarkGUCPrefixReserved("tsdb");
+
+	tsdb_rmgr_register();
+	tsdb_guard_init();
+	tsdb_series_init();
 
 	CacheRegisterSyscacheCallback(TYPEOID, tsdb_type_cache_callback, (Datum) 0);
 }

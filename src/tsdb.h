@@ -20,6 +20,7 @@
  */
 #define TSDB_RMGR_ID		128
 #define TSDB_RMGR_NAME		"tsdb"
+#define TSDB_AM_NAME		"tsdb"
 
 /* OID of the tsdb.labels type, or InvalidOid if the extension is absent. */
 extern Oid	tsdb_labels_type_oid(void);

@@ -1,0 +1,142 @@
+/*-------------------------------------------------------------------------
+ *
+ * inspect.c
+ *	  SQL functions that show a tsdb table's storage: its head runs and
+ *	  its series dictionary.  For tests, debugging and the curious.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/table.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+
+#include "am.h"
+#include "head.h"
+#include "meta.h"
+#include "series.h"
+#include "tsdb.h"
+
+PG_FUNCTION_INFO_V1(tsdb_head_runs);
+PG_FUNCTION_INFO_V1(tsdb_series_list);
+
+/* Open a relation the caller may read, and check that it is a tsdb table. */
+static Relation
+open_tsdb_relation(Oid relid)
+{
+	Relation	rel;
+	AclResult	aclresult;
+
+	rel = table_open(relid, AccessShareLock);
+	if (!tsdb_relation_is_tsdb(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a tsdb table",
+						RelationGetRelationName(rel))));
+	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_TABLE, RelationGetRelationName(rel));
+	return rel;
+}
+
+static const char *
+run_flags_text(uint16 flags)
+{
+	if (flags & TSDB_RUN_DEAD)
+		return "dead";
+	if (flags & TSDB_RUN_FROZEN)
+		return "frozen";
+	if (flags & TSDB_RUN_XMIN_COMMITTED)
+		return "committed";
+	if (flags & TSDB_RUN_XMIN_INVALID)
+		return "aborted";
+	return "";
+}
+
+/*
+ * tsdb.head_runs(regclass): one row per run of every head page:
+ * (blkno, run_offset, xmin, cmin, nsamples, state).
+ */
+Datum
+tsdb_head_runs(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel = open_tsdb_relation(PG_GETARG_OID(0));
+	BlockNumber nblocks;
+	BlockNumber blkno;
+
+	InitMaterializedSRF(fcinfo, 0);
+	nblocks = RelationGetNumberOfBlocks(rel);
+	for (blkno = TSDB_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer		buf = ReadBuffer(rel, blkno);
+		Page		page;
+		TsdbPageOpaque opaque;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		opaque = TsdbPageGetOpaque(page);
+		if (!PageIsNew(page) && opaque->page_id == TSDB_PAGE_ID &&
+			opaque->page_type == TSDB_PAGE_HEAD)
+		{
+			char	   *p;
+			char	   *end;
+
+			tsdb_head_page_validate(rel, page, blkno);
+			p = TsdbHeadFirstRun(page);
+			end = TsdbHeadEnd(page);
+			while (p < end)
+			{
+				TsdbRunHeader *run = (TsdbRunHeader *) p;
+				Datum		values[6];
+				bool		nulls[6] = {0};
+
+				values[0] = Int64GetDatum(blkno);
+				values[1] = Int32GetDatum(p - (char *) page);
+				values[2] = TransactionIdGetDatum(run->xmin);
+				values[3] = CommandIdGetDatum(run->cmin);
+				values[4] = Int32GetDatum(run->nsamples);
+				values[5] = CStringGetTextDatum(run_flags_text(run->flags));
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+									 values, nulls);
+				p = (char *) TsdbRunNext(run);
+			}
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
+
+/* tsdb.series(regclass): the series dictionary, (series_id, labels). */
+Datum
+tsdb_series_list(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel = open_tsdb_relation(PG_GETARG_OID(0));
+	TsdbSeriesCache *cache;
+	TsdbMetaPageData meta;
+	uint32		id;
+
+	InitMaterializedSRF(fcinfo, 0);
+	tsdb_read_meta(rel, &meta);
+	cache = tsdb_series_cache(rel);
+	for (id = 1; id < meta.next_series_id; id++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {0};
+
+		values[0] = Int64GetDatum(id);
+		values[1] = tsdb_series_labels(rel, cache, id);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}

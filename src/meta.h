@@ -1,0 +1,84 @@
+/*-------------------------------------------------------------------------
+ *
+ * meta.h
+ *	  Page layout shared by every tsdb page, and the metapage (block 0).
+ *
+ * A tsdb relation's main fork holds three kinds of pages, told apart by the
+ * special space at the end of each page:
+ *
+ *	- block 0, the metapage: format version, storage id, the series
+ *	  dictionary's first and last pages and the next series id;
+ *	- series dictionary pages: append-only (series_id, labels) entries,
+ *	  chained from the metapage;
+ *	- head pages: runs of samples as inserted (see head.h).
+ *
+ * All page contents sit between the page header and pd_lower, and pd_upper
+ * stays at the special space, so full-page images taken with REGBUF_STANDARD
+ * drop only the unused hole.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TSDB_META_H
+#define TSDB_META_H
+
+#include "storage/block.h"
+#include "storage/bufpage.h"
+#include "utils/relcache.h"
+
+#define TSDB_PAGE_ID			0xFD51	/* lets pg_filedump and checks tell our pages */
+#define TSDB_META_MAGIC			0x54534442	/* "TSDB" */
+#define TSDB_FORMAT_VERSION		1
+#define TSDB_METAPAGE_BLKNO		0
+
+typedef enum TsdbPageType
+{
+	TSDB_PAGE_META = 1,
+	TSDB_PAGE_DICT = 2,
+	TSDB_PAGE_HEAD = 3
+} TsdbPageType;
+
+typedef struct TsdbPageOpaqueData
+{
+	BlockNumber next;			/* dictionary pages: next one in the chain */
+	uint16		nitems;			/* entries (dictionary) or samples (head) */
+	uint16		page_type;		/* a TsdbPageType */
+	uint16		last_run;		/* head pages: offset of the last run, or 0 */
+	uint16		page_id;		/* TSDB_PAGE_ID */
+} TsdbPageOpaqueData;
+
+typedef TsdbPageOpaqueData *TsdbPageOpaque;
+
+#define TsdbPageGetOpaque(page) \
+	((TsdbPageOpaque) PageGetSpecialPointer(page))
+
+typedef struct TsdbMetaPageData
+{
+	uint32		magic;
+	uint32		version;
+	uint64		storage_id;		/* new for every new storage: keys caches */
+	uint32		next_series_id;
+	BlockNumber dict_first;		/* InvalidBlockNumber while there is none */
+	BlockNumber dict_last;
+
+	/*
+	 * A head page that probably has room, for backends that have no
+	 * insertion page of their own yet.  A hint only: not WAL-logged, masked
+	 * for consistency checks, validated before use.
+	 */
+	BlockNumber head_hint;
+} TsdbMetaPageData;
+
+typedef TsdbMetaPageData *TsdbMetaPage;
+
+#define TsdbPageGetMeta(page) ((TsdbMetaPage) PageGetContents(page))
+
+extern void tsdb_page_init(Page page, TsdbPageType type);
+extern void tsdb_meta_page_init(Page page, uint64 storage_id);
+extern void tsdb_page_check(Relation rel, Page page, BlockNumber blkno,
+							TsdbPageType type);
+extern void tsdb_init_metapage(Relation rel);
+extern void tsdb_read_meta(Relation rel, TsdbMetaPageData *meta);
+extern void tsdb_meta_set_head_hint(Relation rel, BlockNumber blkno);
+extern uint64 tsdb_new_storage_id(void);
+
+#endif							/* TSDB_META_H */

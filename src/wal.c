@@ -1,0 +1,270 @@
+/*-------------------------------------------------------------------------
+ *
+ * wal.c
+ *	  Redo and masking for the tsdb WAL resource manager.
+ *
+ * Redo runs in the startup process: no catalogs, no GUCs, ERROR is FATAL.
+ * Everything comes from the record, and the page changes are made by the
+ * same functions the inserting backend used, so primary and standby end up
+ * with identical pages (wal_consistency_checking = 'tsdb' checks it).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/bufmask.h"
+#include "access/xlog.h"
+#include "access/xlog_internal.h"
+#include "access/xlogutils.h"
+#include "storage/bufmgr.h"
+#include "storage/standby.h"
+
+#include "head.h"
+#include "meta.h"
+#include "series.h"
+#include "tsdb.h"
+#include "wal.h"
+
+static void
+redo_init_meta(XLogReaderState *record)
+{
+	xl_tsdb_init_meta *xlrec = (xl_tsdb_init_meta *) XLogRecGetData(record);
+	Buffer		buf;
+	Page		page;
+
+	buf = XLogInitBufferForRedo(record, 0);
+	page = BufferGetPage(buf);
+	tsdb_meta_page_init(page, xlrec->storage_id);
+	PageSetLSN(page, record->EndRecPtr);
+	MarkBufferDirty(buf);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * The dictionary page first, then the link from the old tail, then the
+ * metapage: a hot-standby reader following the chain sees a consistent
+ * dictionary at every step.
+ */
+static void
+redo_new_series(XLogReaderState *record)
+{
+	xl_tsdb_new_series *xlrec = (xl_tsdb_new_series *) XLogRecGetData(record);
+	Buffer		buf;
+	BlockNumber dict_blkno;
+
+	XLogRecGetBlockTag(record, 1, NULL, NULL, &dict_blkno);
+
+	if (xlrec->flags & XLH_NEW_SERIES_INIT_PAGE)
+	{
+		Size		len;
+		char	   *data;
+		Page		page;
+
+		buf = XLogInitBufferForRedo(record, 1);
+		page = BufferGetPage(buf);
+		tsdb_dict_page_init(page);
+		data = XLogRecGetBlockData(record, 1, &len);
+		tsdb_dict_apply_entry(page, data, len);
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+	}
+	else if (XLogReadBufferForRedo(record, 1, &buf) == BLK_NEEDS_REDO)
+	{
+		Size		len;
+		char	   *data = XLogRecGetBlockData(record, 1, &len);
+		Page		page = BufferGetPage(buf);
+
+		tsdb_dict_apply_entry(page, data, len);
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+	}
+	else if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+
+	if (xlrec->flags & XLH_NEW_SERIES_LINK_PREV)
+	{
+		if (XLogReadBufferForRedo(record, 2, &buf) == BLK_NEEDS_REDO)
+		{
+			Page		page = BufferGetPage(buf);
+
+			TsdbPageGetOpaque(page)->next = dict_blkno;
+			PageSetLSN(page, record->EndRecPtr);
+			MarkBufferDirty(buf);
+		}
+		if (BufferIsValid(buf))
+			UnlockReleaseBuffer(buf);
+	}
+
+	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+		TsdbMetaPage meta = TsdbPageGetMeta(page);
+
+		if (meta->next_series_id <= xlrec->series_id)
+			meta->next_series_id = xlrec->series_id + 1;
+		if (xlrec->flags & XLH_NEW_SERIES_INIT_PAGE)
+		{
+			if (!BlockNumberIsValid(meta->dict_first))
+				meta->dict_first = dict_blkno;
+			meta->dict_last = dict_blkno;
+		}
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+}
+
+static void
+redo_head_append(XLogReaderState *record)
+{
+	xl_tsdb_head_append *xlrec = (xl_tsdb_head_append *) XLogRecGetData(record);
+	Buffer		buf;
+	Page		page;
+	Size		len;
+	char	   *data;
+
+	if (xlrec->flags & XLH_APPEND_INIT_PAGE)
+	{
+		buf = XLogInitBufferForRedo(record, 0);
+		page = BufferGetPage(buf);
+		tsdb_head_page_init(page);
+	}
+	else if (XLogReadBufferForRedo(record, 0, &buf) != BLK_NEEDS_REDO)
+	{
+		if (BufferIsValid(buf))
+			UnlockReleaseBuffer(buf);
+		return;
+	}
+	page = BufferGetPage(buf);
+	data = XLogRecGetBlockData(record, 0, &len);
+	tsdb_head_apply_append(page, xlrec, data, len);
+	PageSetLSN(page, record->EndRecPtr);
+	MarkBufferDirty(buf);
+	UnlockReleaseBuffer(buf);
+}
+
+static void
+redo_freeze(XLogReaderState *record)
+{
+	xl_tsdb_freeze *xlrec = (xl_tsdb_freeze *) XLogRecGetData(record);
+	Buffer		buf;
+
+	/*
+	 * Frozen runs become visible to every snapshot; a standby query whose
+	 * snapshot still thinks their xmin is running must not see that happen.
+	 */
+	if (InHotStandby && TransactionIdIsValid(xlrec->latest_frozen_xid))
+	{
+		RelFileNode rnode;
+
+		XLogRecGetBlockTag(record, 0, &rnode, NULL, NULL);
+		ResolveRecoveryConflictWithSnapshot(xlrec->latest_frozen_xid, rnode);
+	}
+
+	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+		Size		len;
+		xl_tsdb_freeze_run *runs;
+		int			i;
+
+		runs = (xl_tsdb_freeze_run *) XLogRecGetBlockData(record, 0, &len);
+		if (len != sizeof(xl_tsdb_freeze_run) * xlrec->nruns)
+			elog(PANIC, "tsdb freeze record has %zu bytes for %u runs",
+				 len, xlrec->nruns);
+		for (i = 0; i < xlrec->nruns; i++)
+		{
+			TsdbRunHeader *run;
+
+			if (runs[i].offset < MAXALIGN(SizeOfPageHeaderData) ||
+				runs[i].offset + TSDB_RUN_HEADER_SIZE > ((PageHeader) page)->pd_lower)
+				elog(PANIC, "tsdb freeze record points past the page's runs");
+			run = (TsdbRunHeader *) ((char *) page + runs[i].offset);
+			run->flags |= runs[i].set_flags;
+		}
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+}
+
+void
+tsdb_redo(XLogReaderState *record)
+{
+	uint8		info = XLogRecGetInfo(record) & XLR_RMGR_INFO_MASK;
+
+	switch (info)
+	{
+		case XLOG_TSDB_INIT_META:
+			redo_init_meta(record);
+			break;
+		case XLOG_TSDB_NEW_SERIES:
+			redo_new_series(record);
+			break;
+		case XLOG_TSDB_HEAD_APPEND:
+			redo_head_append(record);
+			break;
+		case XLOG_TSDB_FREEZE:
+			redo_freeze(record);
+			break;
+		default:
+			elog(PANIC, "tsdb_redo: unknown record type %u", info);
+	}
+}
+
+/*
+ * Mask what may legitimately differ between primary and standby: LSN and
+ * checksum, the unused hole, run hint flags and the metapage's head hint.
+ */
+void
+tsdb_mask(char *pagedata, BlockNumber blkno)
+{
+	Page		page = (Page) pagedata;
+	TsdbPageOpaque opaque;
+
+	mask_page_lsn_and_checksum(page);
+	mask_page_hint_bits(page);
+	mask_unused_space(page);
+
+	if (PageIsNew(page))
+		return;
+	opaque = TsdbPageGetOpaque(page);
+	if (opaque->page_id != TSDB_PAGE_ID)
+		return;
+	if (opaque->page_type == TSDB_PAGE_META)
+		TsdbPageGetMeta(page)->head_hint = InvalidBlockNumber;
+	else if (opaque->page_type == TSDB_PAGE_HEAD)
+	{
+		char	   *p = TsdbHeadFirstRun(page);
+		char	   *end = TsdbHeadEnd(page);
+
+		while (p + TSDB_RUN_HEADER_SIZE <= end)
+		{
+			TsdbRunHeader *run = (TsdbRunHeader *) p;
+
+			run->flags &= ~TSDB_RUN_HINT_MASK;
+			p = (char *) TsdbRunNext(run);
+		}
+	}
+}
+
+static RmgrData tsdb_rmgr = {
+	.rm_name = TSDB_RMGR_NAME,
+	.rm_redo = tsdb_redo,
+	.rm_desc = tsdb_desc,
+	.rm_identify = tsdb_identify,
+	.rm_startup = NULL,
+	.rm_cleanup = NULL,
+	.rm_mask = tsdb_mask,
+	.rm_decode = NULL
+};
+
+void
+tsdb_rmgr_register(void)
+{
+	RegisterCustomRmgr(TSDB_RMGR_ID, &tsdb_rmgr);
+}

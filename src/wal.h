@@ -1,0 +1,94 @@
+/*-------------------------------------------------------------------------
+ *
+ * wal.h
+ *	  WAL records of the tsdb resource manager.
+ *
+ * One record type per logical change.  Redo never reads GUCs or catalogs:
+ * everything it needs is in the record.  The record type lives in the high
+ * nibble of the info byte (XLR_RMGR_INFO_MASK), so there can be 16.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TSDB_WAL_H
+#define TSDB_WAL_H
+
+#include "access/xlogreader.h"
+#include "lib/stringinfo.h"
+
+#define XLOG_TSDB_INIT_META		0x00
+#define XLOG_TSDB_NEW_SERIES	0x10
+#define XLOG_TSDB_HEAD_APPEND	0x20
+#define XLOG_TSDB_FREEZE		0x30
+
+/*
+ * INIT_META: block 0 is (re)initialized from the record alone (WILL_INIT).
+ * Written when storage is created or truncated in place.
+ */
+typedef struct xl_tsdb_init_meta
+{
+	uint64		storage_id;
+	uint32		version;
+} xl_tsdb_init_meta;
+
+/*
+ * NEW_SERIES: a series dictionary entry.
+ *	block 0: metapage (next_series_id, dict_first/dict_last)
+ *	block 1: dictionary page, block data = the entry bytes; WILL_INIT when
+ *			 XLH_NEW_SERIES_INIT_PAGE is set
+ *	block 2: previous last dictionary page, whose next link now points to
+ *			 block 1 (only with XLH_NEW_SERIES_INIT_PAGE and an old tail)
+ */
+#define XLH_NEW_SERIES_INIT_PAGE	0x01
+#define XLH_NEW_SERIES_LINK_PREV	0x02
+
+typedef struct xl_tsdb_new_series
+{
+	uint32		series_id;
+	uint8		flags;
+} xl_tsdb_new_series;
+
+/*
+ * HEAD_APPEND: samples appended to a head page.
+ *	block 0: the head page; block data = the bytes appended at pd_lower
+ *			 (a run header then samples for a new run, samples alone when
+ *			 the page's last run is extended).  WILL_INIT with
+ *			 XLH_APPEND_INIT_PAGE.
+ */
+#define XLH_APPEND_INIT_PAGE	0x01
+#define XLH_APPEND_NEW_RUN		0x02
+
+typedef struct xl_tsdb_head_append
+{
+	uint16		flags;
+	uint16		run_offset;		/* offset of the run on the page */
+	uint16		nsamples;		/* samples in this record */
+} xl_tsdb_head_append;
+
+/*
+ * FREEZE: run flags set by VACUUM on one head page.  Written without an xid
+ * of its own, so VACUUM can freeze when xid assignment is no longer possible.
+ *	block 0: head page; block data = nruns x xl_tsdb_freeze_run
+ */
+typedef struct xl_tsdb_freeze_run
+{
+	uint16		offset;
+	uint16		set_flags;		/* TSDB_RUN_FROZEN or TSDB_RUN_DEAD */
+} xl_tsdb_freeze_run;
+
+typedef struct xl_tsdb_freeze
+{
+	/* newest xmin frozen: standby snapshots older than it must go */
+	TransactionId latest_frozen_xid;
+	uint16		nruns;
+} xl_tsdb_freeze;
+
+/* wal.c */
+extern void tsdb_rmgr_register(void);
+extern void tsdb_redo(XLogReaderState *record);
+extern void tsdb_mask(char *pagedata, BlockNumber blkno);
+
+/* wal_desc.c */
+extern void tsdb_desc(StringInfo buf, XLogReaderState *record);
+extern const char *tsdb_identify(uint8 info);
+
+#endif							/* TSDB_WAL_H */

@@ -1,0 +1,84 @@
+/*-------------------------------------------------------------------------
+ *
+ * wal_desc.c
+ *	  Names and descriptions of tsdb WAL records, for pg_walinspect.
+ *
+ * PostgreSQL 15's pg_waldump cannot load extension resource managers and
+ * shows these records as "custom128"; pg_get_wal_records_info() calls the
+ * functions here.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xlogreader.h"
+
+#include "wal.h"
+
+const char *
+tsdb_identify(uint8 info)
+{
+	switch (info & ~XLR_INFO_MASK)
+	{
+		case XLOG_TSDB_INIT_META:
+			return "INIT_META";
+		case XLOG_TSDB_NEW_SERIES:
+			return "NEW_SERIES";
+		case XLOG_TSDB_HEAD_APPEND:
+			return "HEAD_APPEND";
+		case XLOG_TSDB_FREEZE:
+			return "FREEZE";
+	}
+	return NULL;
+}
+
+void
+tsdb_desc(StringInfo buf, XLogReaderState *record)
+{
+	char	   *data = XLogRecGetData(record);
+	uint8		info = XLogRecGetInfo(record) & ~XLR_INFO_MASK;
+
+	switch (info)
+	{
+		case XLOG_TSDB_INIT_META:
+			{
+				xl_tsdb_init_meta *xlrec = (xl_tsdb_init_meta *) data;
+
+				appendStringInfo(buf, "format version %u, storage id " UINT64_FORMAT,
+								 xlrec->version, xlrec->storage_id);
+				break;
+			}
+		case XLOG_TSDB_NEW_SERIES:
+			{
+				xl_tsdb_new_series *xlrec = (xl_tsdb_new_series *) data;
+
+				appendStringInfo(buf, "series id %u%s", xlrec->series_id,
+								 (xlrec->flags & XLH_NEW_SERIES_INIT_PAGE) ?
+								 ", new dictionary page" : "");
+				break;
+			}
+		case XLOG_TSDB_HEAD_APPEND:
+			{
+				xl_tsdb_head_append *xlrec = (xl_tsdb_head_append *) data;
+
+				appendStringInfo(buf, "%u samples, %s at offset %u%s",
+								 xlrec->nsamples,
+								 (xlrec->flags & XLH_APPEND_NEW_RUN) ?
+								 "new run" : "extends run",
+								 xlrec->run_offset,
+								 (xlrec->flags & XLH_APPEND_INIT_PAGE) ?
+								 ", new head page" : "");
+				break;
+			}
+		case XLOG_TSDB_FREEZE:
+			{
+				xl_tsdb_freeze *xlrec = (xl_tsdb_freeze *) data;
+
+				appendStringInfo(buf, "%u runs frozen or marked dead, latest frozen xid %u",
+								 xlrec->nruns, xlrec->latest_frozen_xid);
+				break;
+			}
+		default:
+			appendStringInfo(buf, "unknown tsdb record type %u", info);
+	}
+}
