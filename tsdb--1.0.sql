@@ -26,3 +26,13 @@ CREATE FUNCTION tsdb.head_runs(rel regclass,
 	OUT nsamples int4, OUT state text)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'tsdb_head_runs' LANGUAGE C STRICT;
+
+CREATE FUNCTION tsdb.series(rel regclass, OUT series_id int8, OUT labels tsdb.labels)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'tsdb_series_list' LANGUAGE C STRICT;
+
+-- Prometheus' staleness marker, a NaN with its own bit pattern.
+CREATE FUNCTION tsdb.staleness_marker() RETURNS float8
+	AS 'MODULE_PATHNAME', 'tsdb_staleness_marker' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION tsdb.is_staleness_marker(float8) RETURNS bool
+	AS 'MODULE_PATHNAME', 'tsdb_is_staleness_marker' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

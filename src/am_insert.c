@@ -85,11 +85,17 @@ slot_to_sample(Relation rel, const TsdbColumns *cols, TsdbSeriesCache *cache,
 	sample->value = DatumGetFloat8(slot->tts_values[cols->value]);
 }
 
+/*
+ * Checks before the first byte is written.  The xid is assigned here, before
+ * a new series may be logged, so that every tsdb record of the transaction
+ * is covered by its commit record's flush.
+ */
 static void
 insert_prologue(Relation rel)
 {
 	check_not_published(rel);
 	CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
+	(void) GetCurrentTransactionId();
 }
 
 void

@@ -5,9 +5,10 @@
  *
  * Each backend appends to its own insertion page, remembered as the
  * relation's target block (as heap does).  A backend without one first
- * tries the page the metapage advertises, without waiting for its lock,
- * and otherwise extends the relation, so concurrent inserters end up on
- * different pages instead of queueing on one buffer lock.
+ * tries the page the metapage advertises, and otherwise extends the
+ * relation.  Insertion pages are only ever locked conditionally: a backend
+ * that finds its page busy moves to a new one, so concurrent inserters
+ * spread over pages instead of queueing on one buffer lock.
  *
  * Consecutive samples of one command in one (sub)transaction extend the
  * page's last run rather than starting a new one, so a multi-row INSERT
@@ -106,18 +107,25 @@ get_insert_page(Relation rel, TransactionId xid, CommandId cid,
 	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
 	Buffer		buf;
 
-	/* 1. our own insertion page */
+	/*
+	 * 1. our own insertion page.  If another backend holds it right now (it
+	 * adopted the same page from the metapage hint), do not queue behind it:
+	 * move to a page of our own instead.
+	 */
 	if (BlockNumberIsValid(target) && target != TSDB_METAPAGE_BLKNO &&
 		target < nblocks)
 	{
 		buf = ReadBuffer(rel, target);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		if (page_has_room(BufferGetPage(buf), xid, cid, run_flags))
+		if (ConditionalLockBuffer(buf))
 		{
-			*is_new = PageIsNew(BufferGetPage(buf));
-			return buf;
+			if (page_has_room(BufferGetPage(buf), xid, cid, run_flags))
+			{
+				*is_new = PageIsNew(BufferGetPage(buf));
+				return buf;
+			}
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 		}
-		UnlockReleaseBuffer(buf);
+		ReleaseBuffer(buf);
 	}
 
 	/* 2. the page the metapage advertises, if nobody holds it right now */

@@ -83,3 +83,33 @@ tsdb_version(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text("1.0"));
 }
+
+/*
+ * Prometheus marks a series that stopped being scraped with a special NaN,
+ * bit pattern 0x7ff0000000000002 (value.StaleNaN).  tsdb stores values bit
+ * for bit, so the marker survives; these let SQL write and recognize it.
+ */
+#define PROMETHEUS_STALE_NAN	UINT64CONST(0x7ff0000000000002)
+
+PG_FUNCTION_INFO_V1(tsdb_staleness_marker);
+PG_FUNCTION_INFO_V1(tsdb_is_staleness_marker);
+
+Datum
+tsdb_staleness_marker(PG_FUNCTION_ARGS)
+{
+	uint64		bits = PROMETHEUS_STALE_NAN;
+	float8		v;
+
+	memcpy(&v, &bits, sizeof(v));
+	PG_RETURN_FLOAT8(v);
+}
+
+Datum
+tsdb_is_staleness_marker(PG_FUNCTION_ARGS)
+{
+	float8		v = PG_GETARG_FLOAT8(0);
+	uint64		bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	PG_RETURN_BOOL(bits == PROMETHEUS_STALE_NAN);
+}

@@ -47,11 +47,36 @@ set_hint(TsdbRunHeader *run, Buffer buf, uint16 hint, TransactionId xid)
 }
 
 static void
-memo_put(TsdbXidMemo *memo, TransactionId xid, bool visible)
+memo_put(TsdbXidMemo *memo, TransactionId xid, TsdbXidFate fate)
 {
 	memo->xid[memo->next] = xid;
-	memo->visible[memo->next] = visible;
+	memo->fate[memo->next] = fate;
 	memo->next = (memo->next + 1) % TSDB_XID_MEMO_SIZE;
+}
+
+/* What the snapshot makes of a (non-current) xid, asking clog at most once. */
+static TsdbXidFate
+xid_fate(TransactionId xmin, Snapshot snapshot, TsdbXidMemo *memo)
+{
+	TsdbXidFate fate;
+	int			i;
+
+	if (memo)
+	{
+		for (i = 0; i < TSDB_XID_MEMO_SIZE; i++)
+			if (memo->xid[i] == xmin)
+				return memo->fate[i];
+	}
+	if (XidInMVCCSnapshot(xmin, snapshot))
+		fate = TSDB_XID_IN_SNAPSHOT;
+	else if (TransactionIdDidCommit(xmin))
+		fate = TSDB_XID_COMMITTED;
+	else
+		fate = TSDB_XID_ABORTED;	/* not running as of the snapshot, not
+									 * committed: aborted or crashed */
+	if (memo)
+		memo_put(memo, xmin, fate);
+	return fate;
 }
 
 /*
@@ -64,8 +89,6 @@ tsdb_run_visible(TsdbRunHeader *run, Buffer buf, Snapshot snapshot,
 {
 	uint16		flags = run->flags;
 	TransactionId xmin = run->xmin;
-	bool		visible;
-	int			i;
 
 	if (flags & TSDB_RUN_DEAD)
 		return false;
@@ -83,29 +106,18 @@ tsdb_run_visible(TsdbRunHeader *run, Buffer buf, Snapshot snapshot,
 	if (TransactionIdIsCurrentTransactionId(xmin))
 		return run->cmin < snapshot->curcid;
 
-	if (memo)
+	switch (xid_fate(xmin, snapshot, memo))
 	{
-		for (i = 0; i < TSDB_XID_MEMO_SIZE; i++)
-			if (memo->xid[i] == xmin)
-				return memo->visible[i];
+		case TSDB_XID_COMMITTED:
+			set_hint(run, buf, TSDB_RUN_XMIN_COMMITTED, xmin);
+			return true;
+		case TSDB_XID_ABORTED:
+			set_hint(run, buf, TSDB_RUN_XMIN_INVALID, xmin);
+			return false;
+		case TSDB_XID_IN_SNAPSHOT:
+			break;
 	}
-
-	if (XidInMVCCSnapshot(xmin, snapshot))
-		visible = false;
-	else if (TransactionIdDidCommit(xmin))
-	{
-		set_hint(run, buf, TSDB_RUN_XMIN_COMMITTED, xmin);
-		visible = true;
-	}
-	else
-	{
-		/* not running as of the snapshot and not committed: aborted or crashed */
-		set_hint(run, buf, TSDB_RUN_XMIN_INVALID, xmin);
-		visible = false;
-	}
-	if (memo)
-		memo_put(memo, xmin, visible);
-	return visible;
+	return false;
 }
 
 /*

@@ -23,10 +23,17 @@
  */
 #define TSDB_XID_MEMO_SIZE 8
 
+typedef enum TsdbXidFate
+{
+	TSDB_XID_COMMITTED,			/* committed before the snapshot */
+	TSDB_XID_ABORTED,			/* aborted or crashed */
+	TSDB_XID_IN_SNAPSHOT		/* running as far as the snapshot is concerned */
+} TsdbXidFate;
+
 typedef struct TsdbXidMemo
 {
 	TransactionId xid[TSDB_XID_MEMO_SIZE];
-	bool		visible[TSDB_XID_MEMO_SIZE];
+	TsdbXidFate fate[TSDB_XID_MEMO_SIZE];
 	int			next;
 } TsdbXidMemo;
 
