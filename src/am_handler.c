@@ -29,6 +29,7 @@
 #include "meta.h"
 #include "series.h"
 #include "tsdb.h"
+#include "visibility.h"
 
 PG_FUNCTION_INFO_V1(tsdb_am_handler);
 
@@ -352,6 +353,12 @@ tsdb_relation_copy_data(Relation rel, const RelFileNode *newrnode)
 	smgrclose(dstrel);
 }
 
+/*
+ * VACUUM FULL: copy the series dictionary (ids stay the same, since they are
+ * dense and created in order) and every run that is not dead, with its
+ * original xmin, cmin and frozen state, into the new storage.  Aborted runs
+ * are left behind, and head pages come out full.
+ */
 static void
 tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 							   Relation OldIndex, bool use_sort,
@@ -361,11 +368,90 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 							   double *num_tuples, double *tups_vacuumed,
 							   double *tups_recently_dead)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("VACUUM FULL and CLUSTER are not supported on tsdb table \"%s\"",
-					RelationGetRelationName(OldTable)),
-			 errhint("Plain VACUUM frees what tsdb can free; tsdb tables need no rewrite.")));
+	TsdbSeriesCache *oldcache;
+	TsdbSeriesCache *newcache;
+	uint32		nseries;
+	uint32		id;
+	BlockNumber nblocks;
+	BlockNumber blkno;
+	TsdbSample *samples;
+
+	if (OldIndex != NULL)
+		elog(ERROR, "tsdb tables have no indexes to cluster on");
+
+	oldcache = tsdb_series_cache(OldTable);
+	newcache = tsdb_series_cache(NewTable);
+	nseries = tsdb_series_count(oldcache);
+	for (id = 1; id <= nseries; id++)
+	{
+		Datum		labels = tsdb_series_labels(OldTable, oldcache, id);
+
+		if (tsdb_series_get_or_create(NewTable, newcache,
+									  (struct varlena *) DatumGetPointer(labels)) != id)
+			elog(ERROR, "series ids of \"%s\" are not dense",
+				 RelationGetRelationName(OldTable));
+	}
+
+	*num_tuples = 0;
+	*tups_vacuumed = 0;
+	*tups_recently_dead = 0;
+	samples = palloc(sizeof(TsdbSample) * TSDB_HEAD_MAX_SAMPLES);
+	nblocks = RelationGetNumberOfBlocks(OldTable);
+	for (blkno = TSDB_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer		buf = ReadBuffer(OldTable, blkno);
+		Page		page;
+		TsdbPageOpaque opaque;
+		char	   *p;
+		char	   *end;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		opaque = TsdbPageGetOpaque(page);
+		if (PageIsNew(page) || opaque->page_id != TSDB_PAGE_ID ||
+			opaque->page_type != TSDB_PAGE_HEAD)
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		tsdb_head_page_validate(OldTable, page, blkno);
+		p = TsdbHeadFirstRun(page);
+		end = TsdbHeadEnd(page);
+		while (p < end)
+		{
+			TsdbRunHeader *run = (TsdbRunHeader *) p;
+			TsdbRunHeader hdr = *run;
+			TsdbRunStatus status = tsdb_run_status(run, buf);
+
+			if (status == TSDB_RUN_DEAD_STATUS)
+				*tups_vacuumed += hdr.nsamples;
+			else
+			{
+				char	   *s = TsdbRunSamples(run);
+				uint16		flags = hdr.flags & TSDB_RUN_FROZEN;
+				int			i;
+
+				/*
+				 * The new relfrozenxid will be *xid_cutoff: freeze what is
+				 * older, as heap's rewrite does.  Such runs are committed
+				 * and visible to every snapshot.
+				 */
+				if (status == TSDB_RUN_LIVE &&
+					TransactionIdIsNormal(hdr.xmin) &&
+					TransactionIdPrecedes(hdr.xmin, *xid_cutoff))
+					flags = TSDB_RUN_FROZEN;
+				for (i = 0; i < hdr.nsamples; i++)
+					tsdb_sample_read(s + i * TSDB_SAMPLE_SIZE, &samples[i]);
+				tsdb_head_append_runs(NewTable, samples, hdr.nsamples,
+									  hdr.xmin, hdr.cmin, flags, NULL);
+				*num_tuples += hdr.nsamples;
+			}
+			p = (char *) TsdbRunNext(run);
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	pfree(samples);
 }
 
 static bool

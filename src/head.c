@@ -170,8 +170,20 @@ void
 tsdb_head_insert(Relation rel, const TsdbSample *samples, int n,
 				 CommandId cid, bool frozen, ItemPointer tids)
 {
-	TransactionId xid = GetCurrentTransactionId();
-	uint16		run_flags = frozen ? TSDB_RUN_FROZEN : 0;
+	tsdb_head_append_runs(rel, samples, n, GetCurrentTransactionId(), cid,
+						  frozen ? TSDB_RUN_FROZEN : 0, tids);
+}
+
+/*
+ * Append samples as runs stamped {xid, cid, run_flags}; tids may be NULL.
+ * Besides inserts, VACUUM FULL uses this to copy runs with their original
+ * stamps.
+ */
+void
+tsdb_head_append_runs(Relation rel, const TsdbSample *samples, int n,
+					  TransactionId xid, CommandId cid, uint16 run_flags,
+					  ItemPointer tids)
+{
 	char	   *scratch;
 	int			done = 0;
 

@@ -111,6 +111,9 @@ tsdb_sample_read(const char *src, TsdbSample *s)
 
 extern void tsdb_head_insert(Relation rel, const TsdbSample *samples, int n,
 							 CommandId cid, bool frozen, ItemPointer tids);
+extern void tsdb_head_append_runs(Relation rel, const TsdbSample *samples,
+								  int n, TransactionId xid, CommandId cid,
+								  uint16 run_flags, ItemPointer tids);
 extern void tsdb_head_page_validate(Relation rel, Page page, BlockNumber blkno);
 extern void tsdb_head_page_init(Page page);
 extern void tsdb_head_apply_append(Page page, const xl_tsdb_head_append *xlrec,
