@@ -104,16 +104,15 @@ get_insert_page(Relation rel, TransactionId xid, CommandId cid,
 				uint16 run_flags, bool *is_new)
 {
 	BlockNumber target = RelationGetTargetBlock(rel);
-	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
 	Buffer		buf;
 
 	/*
 	 * 1. our own insertion page.  If another backend holds it right now (it
 	 * adopted the same page from the metapage hint), do not queue behind it:
-	 * move to a page of our own instead.
+	 * move to a page of our own instead.  The target block is reset
+	 * whenever the relation's storage changes, so it exists.
 	 */
-	if (BlockNumberIsValid(target) && target != TSDB_METAPAGE_BLKNO &&
-		target < nblocks)
+	if (BlockNumberIsValid(target) && target != TSDB_METAPAGE_BLKNO)
 	{
 		buf = ReadBuffer(rel, target);
 		if (ConditionalLockBuffer(buf))
@@ -135,7 +134,8 @@ get_insert_page(Relation rel, TransactionId xid, CommandId cid,
 
 		tsdb_read_meta(rel, &meta);
 		if (BlockNumberIsValid(meta.head_hint) &&
-			meta.head_hint != TSDB_METAPAGE_BLKNO && meta.head_hint < nblocks)
+			meta.head_hint != TSDB_METAPAGE_BLKNO &&
+			meta.head_hint < RelationGetNumberOfBlocks(rel))
 		{
 			buf = ReadBuffer(rel, meta.head_hint);
 			if (ConditionalLockBuffer(buf))
