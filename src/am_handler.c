@@ -8,6 +8,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/multixact.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -467,16 +469,30 @@ tsdb_relation_size(Relation rel, ForkNumber forkNumber)
 }
 
 /*
- * Planner estimate: pages from the file, tuples from the density seen by the
- * last VACUUM/ANALYZE (or a full head page's when there was none).
+ * Planner estimate: pages from the file; samples per page from the density
+ * the last VACUUM or ANALYZE saw, or a full head page's before there was
+ * one.  Like heap, a never-vacuumed small table is assumed to be 10 pages,
+ * so that a freshly created table does not look empty to the planner.
  */
 static void
 tsdb_relation_estimate_size(Relation rel, int32 *attr_widths,
 							BlockNumber *pages, double *tuples,
 							double *allvisfrac)
 {
-	table_block_relation_estimate_size(rel, attr_widths, pages, tuples,
-									   allvisfrac, 0, TSDB_SAMPLE_SIZE);
+	BlockNumber curpages = RelationGetNumberOfBlocks(rel);
+	BlockNumber relpages = (BlockNumber) rel->rd_rel->relpages;
+	double		reltuples = (double) rel->rd_rel->reltuples;
+	double		density;
+
+	if (relpages == 0 && reltuples < 0 && curpages < 10)
+		curpages = 10;
+	if (reltuples >= 0 && relpages > 0)
+		density = reltuples / (double) relpages;
+	else
+		density = TSDB_HEAD_MAX_SAMPLES;
+	*pages = curpages;
+	*tuples = rint(density * (double) curpages);
+	*allvisfrac = 0;
 }
 
 static const TableAmRoutine tsdb_methods = {
