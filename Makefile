@@ -46,3 +46,7 @@ include $(PGXS)
 
 # No LLVM bitcode: it needs clang at install time and buys nothing here.
 with_llvm = no
+
+# PGXS tracks no header dependencies unless the server was configured with
+# --enable-depend; rebuild everything when a header changes.
+$(OBJS): $(wildcard $(srcdir)/src/*.h)
