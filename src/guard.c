@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "commands/defrem.h"
@@ -111,7 +112,29 @@ check_alter_table(AlterTableStmt *stmt)
 	ListCell   *lc;
 
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	if (!OidIsValid(relid) || !tsdb_relid_is_tsdb(relid))
+	if (!OidIsValid(relid))
+		return;
+
+	/*
+	 * SET ACCESS METHOD tsdb would find out about a wrong shape only while
+	 * building the new storage, under a transient name: check up front.
+	 */
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+
+		if (cmd->subtype == AT_SetAccessMethod && cmd->name != NULL &&
+			strcmp(cmd->name, TSDB_AM_NAME) == 0 &&
+			get_rel_relkind(relid) == RELKIND_RELATION)
+		{
+			Relation	rel = relation_open(relid, AccessShareLock);
+
+			tsdb_check_shape(RelationGetDescr(rel), RelationGetRelationName(rel));
+			relation_close(rel, AccessShareLock);
+		}
+	}
+
+	if (!tsdb_relid_is_tsdb(relid))
 		return;
 	foreach(lc, stmt->cmds)
 	{
