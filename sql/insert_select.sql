@@ -56,8 +56,8 @@ SELECT count(*) FROM s2;
 -- Tuple ids, RETURNING and fetch by ctid.
 CREATE TABLE s3 (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
 INSERT INTO s3 VALUES ('a', '2026-01-01', 1), ('b', '2026-01-01', 2) RETURNING ctid, *;
-SELECT * FROM s3 WHERE ctid = '(2,2)';
-SELECT * FROM s3 WHERE ctid = '(2,3)';
+SELECT * FROM s3 WHERE ctid = '(4,2)';
+SELECT * FROM s3 WHERE ctid = '(4,3)';
 SELECT * FROM s3 WHERE ctid = '(999,1)';
 
 -- AFTER ROW triggers fetch the inserted sample back by tuple id.

@@ -403,16 +403,13 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 	{
 		Buffer		buf = ReadBuffer(OldTable, blkno);
 		Page		page;
-		TsdbPageOpaque opaque;
 		char	   *p;
 		char	   *end;
 
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		opaque = TsdbPageGetOpaque(page);
-		if (PageIsNew(page) || opaque->page_id != TSDB_PAGE_ID ||
-			opaque->page_type != TSDB_PAGE_HEAD)
+		if (!TsdbPageIsType(page, TSDB_PAGE_HEAD))
 		{
 			UnlockReleaseBuffer(buf);
 			continue;

@@ -168,7 +168,6 @@ load_page(TsdbScanDesc scan, BlockNumber blkno)
 	Snapshot	snapshot = scan->rs_base.rs_snapshot;
 	Buffer		buf;
 	Page		page;
-	TsdbPageOpaque opaque;
 	char	   *p;
 	char	   *end;
 	int			ordinal = 0;
@@ -180,14 +179,8 @@ load_page(TsdbScanDesc scan, BlockNumber blkno)
 							 scan->strategy);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	if (PageIsNew(page))
-	{
-		UnlockReleaseBuffer(buf);
-		return;
-	}
-	opaque = TsdbPageGetOpaque(page);
-	if (opaque->page_id == TSDB_PAGE_ID &&
-		(opaque->page_type == TSDB_PAGE_META || opaque->page_type == TSDB_PAGE_DICT))
+	if (PageIsNew(page) || TsdbPageIsType(page, TSDB_PAGE_META) ||
+		TsdbPageIsType(page, TSDB_PAGE_DICT))
 	{
 		UnlockReleaseBuffer(buf);
 		return;
@@ -369,12 +362,8 @@ find_sample(Relation rel, Page page, BlockNumber blkno, int ordinal,
 	char	   *p;
 	char	   *end;
 	int			base = 0;
-	TsdbPageOpaque opaque;
 
-	if (PageIsNew(page))
-		return NULL;
-	opaque = TsdbPageGetOpaque(page);
-	if (opaque->page_id != TSDB_PAGE_ID || opaque->page_type != TSDB_PAGE_HEAD)
+	if (!TsdbPageIsType(page, TSDB_PAGE_HEAD))
 		return NULL;
 	tsdb_head_page_validate(rel, page, blkno);
 	p = TsdbHeadFirstRun(page);
@@ -396,19 +385,19 @@ find_sample(Relation rel, Page page, BlockNumber blkno, int ordinal,
 }
 
 /*
- * Fetch one sample by tuple id (AFTER triggers, ctid = ..., RETURNING
- * re-fetches).  Samples are never updated, so this is the only version.
+ * Read the sample a tuple id points to and decide whether the snapshot
+ * (NULL: "live" as VACUUM sees it) sees it.  Returns false for tids that
+ * point nowhere.
  */
-bool
-tsdb_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
-					   TupleTableSlot *slot)
+static bool
+fetch_by_tid(Relation rel, ItemPointer tid, Snapshot snapshot,
+			 TsdbSample *sample)
 {
 	BlockNumber blkno;
 	int			ordinal;
 	Buffer		buf;
 	TsdbRunHeader *run;
-	TsdbSample	sample;
-	bool		found = false;
+	bool		visible = false;
 
 	check_snapshot(rel, snapshot);
 	if (!ItemPointerIsValid(tid))
@@ -419,32 +408,45 @@ tsdb_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
 
 	buf = ReadBuffer(rel, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	run = find_sample(rel, BufferGetPage(buf), blkno, ordinal, &sample);
+	run = find_sample(rel, BufferGetPage(buf), blkno, ordinal, sample);
 	if (run != NULL)
 	{
 		if (snapshot == NULL)
-			found = tsdb_run_status(run, buf) == TSDB_RUN_LIVE;
+			visible = tsdb_run_status(run, buf) == TSDB_RUN_LIVE;
 		else
-			found = tsdb_run_visible(run, buf, snapshot, NULL);
+			visible = tsdb_run_visible(run, buf, snapshot, NULL);
 	}
 	UnlockReleaseBuffer(buf);
+	return visible;
+}
 
-	if (found)
-	{
-		const TsdbColumns *cols = tsdb_columns(rel);
-		TsdbSeriesCache *cache = tsdb_series_cache(rel);
+/*
+ * Fetch one sample by tuple id (AFTER triggers, ctid = ..., RETURNING
+ * re-fetches).  Samples are never updated, so this is the only version.
+ */
+bool
+tsdb_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
+					   TupleTableSlot *slot)
+{
+	TsdbSample	sample;
+	const TsdbColumns *cols;
+	TsdbSeriesCache *cache;
 
-		ExecClearTuple(slot);
-		slot->tts_values[cols->labels] =
-			tsdb_series_labels(rel, cache, sample.series_id);
-		slot->tts_values[cols->ts] = TimestampTzGetDatum(sample.ts);
-		slot->tts_values[cols->value] = Float8GetDatum(sample.value);
-		memset(slot->tts_isnull, 0, sizeof(bool) * 3);
-		ExecStoreVirtualTuple(slot);
-		slot->tts_tid = *tid;
-		slot->tts_tableOid = RelationGetRelid(rel);
-	}
-	return found;
+	if (!fetch_by_tid(rel, tid, snapshot, &sample))
+		return false;
+
+	cols = tsdb_columns(rel);
+	cache = tsdb_series_cache(rel);
+	ExecClearTuple(slot);
+	slot->tts_values[cols->labels] =
+		tsdb_series_labels(rel, cache, sample.series_id);
+	slot->tts_values[cols->ts] = TimestampTzGetDatum(sample.ts);
+	slot->tts_values[cols->value] = Float8GetDatum(sample.value);
+	memset(slot->tts_isnull, 0, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	ExecStoreVirtualTuple(slot);
+	slot->tts_tid = *tid;
+	slot->tts_tableOid = RelationGetRelid(rel);
+	return true;
 }
 
 bool
@@ -463,23 +465,7 @@ bool
 tsdb_tuple_satisfies_snapshot(Relation rel, TupleTableSlot *slot,
 							  Snapshot snapshot)
 {
-	BlockNumber blkno;
-	int			ordinal;
-	Buffer		buf;
-	TsdbRunHeader *run;
 	TsdbSample	sample;
-	bool		visible = false;
 
-	check_snapshot(rel, snapshot);
-	tsdb_tid_sample(&slot->tts_tid, &blkno, &ordinal);
-	if (blkno == TSDB_METAPAGE_BLKNO || blkno >= RelationGetNumberOfBlocks(rel))
-		return false;
-	buf = ReadBuffer(rel, blkno);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	run = find_sample(rel, BufferGetPage(buf), blkno, ordinal, &sample);
-	if (run != NULL)
-		visible = snapshot == NULL ||
-			tsdb_run_visible(run, buf, snapshot, NULL);
-	UnlockReleaseBuffer(buf);
-	return visible;
+	return fetch_by_tid(rel, &slot->tts_tid, snapshot, &sample);
 }

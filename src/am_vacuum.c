@@ -157,15 +157,12 @@ tsdb_relation_vacuum(Relation rel, struct VacuumParams *params,
 	{
 		Buffer		buf;
 		Page		page;
-		TsdbPageOpaque opaque;
 
 		vacuum_delay_point();
 		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, bstrategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
-		opaque = TsdbPageGetOpaque(page);
-		if (!PageIsNew(page) && opaque->page_id == TSDB_PAGE_ID &&
-			opaque->page_type == TSDB_PAGE_HEAD)
+		if (TsdbPageIsType(page, TSDB_PAGE_HEAD))
 			vacuum_page(rel, buf, blkno, FreezeLimit, &counts);
 		UnlockReleaseBuffer(buf);
 	}

@@ -79,9 +79,9 @@ page_has_room(Page page, TransactionId xid, CommandId cid, uint16 run_flags)
 
 	if (PageIsNew(page))
 		return true;
-	opaque = TsdbPageGetOpaque(page);
-	if (opaque->page_id != TSDB_PAGE_ID || opaque->page_type != TSDB_PAGE_HEAD)
+	if (!TsdbPageIsType(page, TSDB_PAGE_HEAD))
 		return false;
+	opaque = TsdbPageGetOpaque(page);
 	free = ((PageHeader) page)->pd_upper - ((PageHeader) page)->pd_lower;
 	if (free >= TSDB_RUN_HEADER_SIZE + TSDB_SAMPLE_SIZE)
 		return true;

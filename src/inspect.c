@@ -77,14 +77,11 @@ tsdb_head_runs(PG_FUNCTION_ARGS)
 	{
 		Buffer		buf = ReadBuffer(rel, blkno);
 		Page		page;
-		TsdbPageOpaque opaque;
 
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		opaque = TsdbPageGetOpaque(page);
-		if (!PageIsNew(page) && opaque->page_id == TSDB_PAGE_ID &&
-			opaque->page_type == TSDB_PAGE_HEAD)
+		if (TsdbPageIsType(page, TSDB_PAGE_HEAD))
 		{
 			char	   *p;
 			char	   *end;

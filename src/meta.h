@@ -51,6 +51,15 @@ typedef TsdbPageOpaqueData *TsdbPageOpaque;
 #define TsdbPageGetOpaque(page) \
 	((TsdbPageOpaque) PageGetSpecialPointer(page))
 
+/* Is this an initialized tsdb page of the given type?  (No error if not.) */
+static inline bool
+TsdbPageIsType(Page page, TsdbPageType type)
+{
+	return !PageIsNew(page) &&
+		TsdbPageGetOpaque(page)->page_id == TSDB_PAGE_ID &&
+		TsdbPageGetOpaque(page)->page_type == type;
+}
+
 typedef struct TsdbMetaPageData
 {
 	uint32		magic;
