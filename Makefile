@@ -2,10 +2,11 @@
 # and test everything on a fresh Debian 12 machine.
 
 MODULE_big = tsdb
-OBJS_ALL = \
+OBJS = \
 	src/tsdb.o \
 	src/labels.o \
 	src/labels_match.o \
+	src/labels_parse.o \
 	src/am_handler.o \
 	src/am_insert.o \
 	src/am_scan.o \
@@ -19,7 +20,6 @@ OBJS_ALL = \
 	src/wal_desc.o \
 	src/inspect.o
 
-OBJS = $(filter-out src/labels.o src/labels_match.o,$(OBJS_ALL))
 
 EXTENSION = tsdb
 DATA = tsdb--1.0.sql

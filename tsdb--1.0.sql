@@ -11,6 +11,118 @@ CREATE FUNCTION tsdb.version() RETURNS text
 	AS 'MODULE_PATHNAME', 'tsdb_version' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- ---------------------------------------------------------------------------
+-- tsdb.labels: a canonical, sorted Prometheus label set
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE tsdb.labels;
+
+CREATE FUNCTION tsdb.labels_in(cstring) RETURNS tsdb.labels
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION tsdb.labels_out(tsdb.labels) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION tsdb.labels_recv(internal) RETURNS tsdb.labels
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION tsdb.labels_send(tsdb.labels) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE tsdb.labels (
+	INPUT = tsdb.labels_in,
+	OUTPUT = tsdb.labels_out,
+	RECEIVE = tsdb.labels_recv,
+	SEND = tsdb.labels_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = int4,
+	STORAGE = extended
+);
+COMMENT ON TYPE tsdb.labels IS 'Prometheus label set, e.g. http_requests_total{job="api",code="200"}';
+
+CREATE FUNCTION tsdb.labels_eq(tsdb.labels, tsdb.labels) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION tsdb.labels_ne(tsdb.labels, tsdb.labels) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION tsdb.labels_lt(tsdb.labels, tsdb.labels) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION tsdb.labels_le(tsdb.labels, tsdb.labels) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION tsdb.labels_gt(tsdb.labels, tsdb.labels) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION tsdb.labels_ge(tsdb.labels, tsdb.labels) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION tsdb.labels_cmp(tsdb.labels, tsdb.labels) RETURNS int4
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION tsdb.labels_hash(tsdb.labels) RETURNS int4
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION tsdb.labels_hash_extended(tsdb.labels, int8) RETURNS int8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION tsdb.labels_get(tsdb.labels, text) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION tsdb.labels_contains(tsdb.labels, tsdb.labels) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION tsdb.labels_contained(tsdb.labels, tsdb.labels) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION tsdb.labels_match(tsdb.labels, text) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+/*
+ * The operators live in pg_catalog so that "series = '...'" and
+ * "series @@ '...'" resolve whatever the search_path is; the functions,
+ * type and operator classes stay in schema tsdb.
+ */
+CREATE OPERATOR pg_catalog.= (
+	LEFTARG = tsdb.labels, RIGHTARG = tsdb.labels, FUNCTION = tsdb.labels_eq,
+	COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
+	RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+CREATE OPERATOR pg_catalog.<> (
+	LEFTARG = tsdb.labels, RIGHTARG = tsdb.labels, FUNCTION = tsdb.labels_ne,
+	COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
+	RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR pg_catalog.< (
+	LEFTARG = tsdb.labels, RIGHTARG = tsdb.labels, FUNCTION = tsdb.labels_lt,
+	COMMUTATOR = OPERATOR(pg_catalog.>), NEGATOR = OPERATOR(pg_catalog.>=),
+	RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+CREATE OPERATOR pg_catalog.<= (
+	LEFTARG = tsdb.labels, RIGHTARG = tsdb.labels, FUNCTION = tsdb.labels_le,
+	COMMUTATOR = OPERATOR(pg_catalog.>=), NEGATOR = OPERATOR(pg_catalog.>),
+	RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+CREATE OPERATOR pg_catalog.> (
+	LEFTARG = tsdb.labels, RIGHTARG = tsdb.labels, FUNCTION = tsdb.labels_gt,
+	COMMUTATOR = OPERATOR(pg_catalog.<), NEGATOR = OPERATOR(pg_catalog.<=),
+	RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+CREATE OPERATOR pg_catalog.>= (
+	LEFTARG = tsdb.labels, RIGHTARG = tsdb.labels, FUNCTION = tsdb.labels_ge,
+	COMMUTATOR = OPERATOR(pg_catalog.<=), NEGATOR = OPERATOR(pg_catalog.<),
+	RESTRICT = scalargesel, JOIN = scalargejoinsel);
+
+CREATE OPERATOR pg_catalog.-> (
+	LEFTARG = tsdb.labels, RIGHTARG = text, FUNCTION = tsdb.labels_get);
+COMMENT ON OPERATOR pg_catalog.->(tsdb.labels, text) IS 'value of one label, NULL if absent';
+CREATE OPERATOR pg_catalog.@> (
+	LEFTARG = tsdb.labels, RIGHTARG = tsdb.labels, FUNCTION = tsdb.labels_contains,
+	COMMUTATOR = OPERATOR(pg_catalog.<@), RESTRICT = contsel, JOIN = contjoinsel);
+COMMENT ON OPERATOR pg_catalog.@>(tsdb.labels, tsdb.labels) IS 'contains every label of';
+CREATE OPERATOR pg_catalog.<@ (
+	LEFTARG = tsdb.labels, RIGHTARG = tsdb.labels, FUNCTION = tsdb.labels_contained,
+	COMMUTATOR = OPERATOR(pg_catalog.@>), RESTRICT = contsel, JOIN = contjoinsel);
+COMMENT ON OPERATOR pg_catalog.<@(tsdb.labels, tsdb.labels) IS 'every label is contained in';
+CREATE OPERATOR pg_catalog.@@ (
+	LEFTARG = tsdb.labels, RIGHTARG = text, FUNCTION = tsdb.labels_match,
+	RESTRICT = contsel, JOIN = contjoinsel);
+COMMENT ON OPERATOR pg_catalog.@@(tsdb.labels, text) IS 'matches Prometheus label matchers {k="v", k!="v", k=~"re", k!~"re"}';
+
+CREATE OPERATOR CLASS tsdb.labels_ops DEFAULT FOR TYPE tsdb.labels USING btree AS
+	OPERATOR 1 pg_catalog.< ,
+	OPERATOR 2 pg_catalog.<= ,
+	OPERATOR 3 pg_catalog.= ,
+	OPERATOR 4 pg_catalog.>= ,
+	OPERATOR 5 pg_catalog.> ,
+	FUNCTION 1 tsdb.labels_cmp(tsdb.labels, tsdb.labels);
+
+CREATE OPERATOR CLASS tsdb.labels_hash_ops DEFAULT FOR TYPE tsdb.labels USING hash AS
+	OPERATOR 1 pg_catalog.= ,
+	FUNCTION 1 tsdb.labels_hash(tsdb.labels),
+	FUNCTION 2 tsdb.labels_hash_extended(tsdb.labels, int8);
+
+-- ---------------------------------------------------------------------------
 -- The table access method
 -- ---------------------------------------------------------------------------
 

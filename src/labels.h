@@ -16,6 +16,8 @@
 #define TSDB_LABELS_H
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 
 typedef struct LabelsData
 {
@@ -36,7 +38,46 @@ typedef LabelsData *Labels;
 #define PG_GETARG_LABELS(n)		DatumGetLabels(PG_GETARG_DATUM(n))
 #define PG_RETURN_LABELS(x)		PG_RETURN_POINTER(x)
 
+#define LABELS_NAME_LABEL		"__name__"
+
+/* Size of the label count that precedes the pairs. */
+#define LABELS_COUNT_SIZE		sizeof(uint16)
+
 /* Hash of a label set's canonical bytes (also used by the storage engine). */
 extern uint32 labels_hash_bytes(const char *data, int len);
+
+/* Look up one label's value; NULL if absent.  *len gets its length. */
+extern const char *labels_get_value(Labels labels, const char *name, int *len);
+
+/* ---- the selector syntax (labels_parse.c) ---- */
+
+typedef enum LabelOp
+{
+	LABEL_OP_EQ,				/* = */
+	LABEL_OP_NE,				/* != */
+	LABEL_OP_RE,				/* =~ */
+	LABEL_OP_NRE				/* !~ */
+} LabelOp;
+
+typedef struct LabelItem
+{
+	char	   *name;
+	LabelOp		op;
+	char	   *value;
+} LabelItem;
+
+extern List *labels_parse_selector(const char *input, const char *what,
+								   bool allow_ops);
+extern bool labels_valid_metric_name(const char *s, int len);
+extern bool labels_valid_label_name(const char *s, int len);
+extern void labels_append_quoted(StringInfo buf, const char *value);
+
+/* ---- matchers (labels_match.c), also for scans that push them down ---- */
+
+typedef struct LabelMatcherSet LabelMatcherSet;
+
+/* Parse and compile a selector; lives in the current memory context. */
+extern LabelMatcherSet *labels_matcher_parse(const char *text);
+extern bool labels_matcher_eval(LabelMatcherSet *set, Labels labels);
 
 #endif							/* TSDB_LABELS_H */
