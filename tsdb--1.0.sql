@@ -34,6 +34,10 @@ CREATE TYPE tsdb.labels (
 	ALIGNMENT = int4,
 	STORAGE = extended
 );
+-- Text converts on assignment, so INSERT ... SELECT of built strings works.
+CREATE CAST (text AS tsdb.labels) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (tsdb.labels AS text) WITH INOUT;
+
 COMMENT ON TYPE tsdb.labels IS 'Prometheus label set, e.g. http_requests_total{job="api",code="200"}';
 
 CREATE FUNCTION tsdb.labels_eq(tsdb.labels, tsdb.labels) RETURNS bool

@@ -41,5 +41,5 @@ CREATE TABLE ctas AS SELECT * FROM conv;
 SELECT count(*) FROM ctas;
 RESET default_table_access_method;
 
--- Tables without the extension's type never reach tsdb storage.
+
 DROP TABLE m_reordered, conv, conv_bad, ctas;

@@ -27,7 +27,7 @@ INSERT INTO r VALUES ('a', '2026-01-01', 1);
 DROP PUBLICATION tsdb_pub;
 INSERT INTO r VALUES ('a', '2026-01-01', 1);
 
--- Everything was refused: the data is untouched.
+-- Nothing was updated or deleted: the original sample and the two inserts are there.
 SELECT * FROM r ORDER BY value;
 
 -- What does work: TRUNCATE (also rolled back), DROP.
