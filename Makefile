@@ -31,7 +31,7 @@ REGRESS = setup labels_input labels_ops labels_match ddl insert_select \
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/tsdb.conf
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=$(srcdir)/tsdb.conf
-# TAP_TESTS = 1
+TAP_TESTS = 1
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wextra on top of PostgreSQL's own warning set.  Callbacks have signatures

@@ -1,0 +1,54 @@
+# pg_walinspect names and describes tsdb WAL records (PostgreSQL 15's
+# pg_waldump cannot load extension resource managers).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('walinspect');
+$node->init(allows_streaming => 1);    # wal_level = replica: minimal skips WAL for new tables
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'tsdb'");
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION tsdb; CREATE EXTENSION pg_walinspect;');
+
+is($node->safe_psql('postgres',
+		q{SELECT rm_name FROM pg_get_wal_resource_managers() WHERE rm_id = 128 AND rm_builtin = false}),
+	'tsdb', 'resource manager listed');
+
+my $start = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
+$node->safe_psql('postgres', q{
+	CREATE TABLE m (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+	INSERT INTO m VALUES ('up{job="a"}', '2026-01-01', 1);
+	INSERT INTO m SELECT 'up{job="b"}', '2026-01-01', i FROM generate_series(1, 500) i;
+	VACUUM (FREEZE) m;
+	CHECKPOINT;   -- VACUUM commits without an xid: make sure its WAL is flushed
+});
+my $end = $node->safe_psql('postgres', 'SELECT pg_current_wal_flush_lsn()');
+
+my $rows = $node->safe_psql('postgres', qq{
+	SELECT record_type, description FROM pg_get_wal_records_info('$start', '$end')
+	 WHERE resource_manager = 'tsdb' ORDER BY start_lsn});
+note($rows);
+like($rows, qr/^INIT_META\|format version 1, storage id \d+$/m, 'INIT_META described');
+like($rows, qr/^NEW_SERIES\|series id 1, new dictionary page$/m, 'first NEW_SERIES described');
+like($rows, qr/^NEW_SERIES\|series id 2$/m, 'second NEW_SERIES described');
+like($rows, qr/^HEAD_APPEND\|1 samples, new run at offset 24, new head page$/m, 'first HEAD_APPEND');
+like($rows, qr/^HEAD_APPEND\|\d+ samples, new run at offset \d+$/m, 'HEAD_APPEND starting a run');
+like($rows, qr/^HEAD_APPEND\|\d+ samples, extends run at offset \d+$/m, 'HEAD_APPEND extending a run');
+like($rows, qr/^FREEZE\|\d+ runs frozen or marked dead, latest frozen xid \d+$/m, 'FREEZE described');
+unlike($rows, qr/UNKNOWN|unknown/, 'no unknown record');
+
+# A COPY logs one record per head page, not one per row.
+$start = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
+$node->safe_psql('postgres', q{COPY m FROM PROGRAM 'seq 1 4070 | sed -e "s/^/copied\t2026-01-02 00:00:00+00\t/"'});
+$end = $node->safe_psql('postgres', 'SELECT pg_current_wal_flush_lsn()');
+my $appends = $node->safe_psql('postgres', qq{
+	SELECT count(*) FROM pg_get_wal_records_info('$start', '$end')
+	 WHERE resource_manager = 'tsdb' AND record_type = 'HEAD_APPEND'});
+# 10 pages; COPY hands rows over in batches of 1000, so a page can take a
+# record per batch.
+ok($appends >= 10 && $appends <= 20, "COPY of 4070 rows wrote $appends HEAD_APPEND records, not one per row");
+
+$node->stop;
+done_testing();
