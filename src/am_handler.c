@@ -13,6 +13,7 @@
 #include "access/multixact.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/index.h"
 #include "catalog/pg_type.h"
 #include "catalog/storage.h"
@@ -307,26 +308,10 @@ tsdb_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 	smgrclose(srel);
 
 	/*
-	 * The metapage goes through shared buffers of the new relfilenode.  The
-	 * relcache entry still points at the old one until this command ends,
-	 * so write it through a relation that points at the new one.
+	 * With wal_level = minimal the new file is synced at commit instead of
+	 * WAL-logged (RelationCreateStorage registered that), as for heap.
 	 */
-	{
-		RelFileNode oldnode = rel->rd_node;
-
-		rel->rd_node = *newrnode;
-		RelationCloseSmgr(rel);
-		PG_TRY();
-		{
-			tsdb_init_metapage(rel);
-		}
-		PG_FINALLY();
-		{
-			RelationCloseSmgr(rel);
-			rel->rd_node = oldnode;
-		}
-		PG_END_TRY();
-	}
+	tsdb_init_metapage(*newrnode, XLogIsNeeded());
 }
 
 /*
@@ -338,7 +323,7 @@ tsdb_relation_nontransactional_truncate(Relation rel)
 {
 	tsdb_series_cache_forget(rel);
 	RelationTruncate(rel, 0);
-	tsdb_init_metapage(rel);
+	tsdb_init_metapage(rel->rd_node, RelationNeedsWAL(rel));
 	RelationSetTargetBlock(rel, InvalidBlockNumber);
 }
 
