@@ -388,8 +388,7 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 	{
 		Buffer		buf = ReadBuffer(OldTable, blkno);
 		Page		page;
-		char	   *p;
-		char	   *end;
+		TsdbRunHeader *run;
 
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -400,11 +399,8 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 			continue;
 		}
 		tsdb_head_page_validate(OldTable, page, blkno);
-		p = TsdbHeadFirstRun(page);
-		end = TsdbHeadEnd(page);
-		while (p < end)
+		TsdbForEachRun(run, page)
 		{
-			TsdbRunHeader *run = (TsdbRunHeader *) p;
 			TsdbRunHeader hdr = *run;
 			TsdbRunStatus status = tsdb_run_status(run, buf);
 
@@ -412,9 +408,7 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 				*tups_vacuumed += hdr.nsamples;
 			else
 			{
-				char	   *s = TsdbRunSamples(run);
 				uint16		flags = hdr.flags & TSDB_RUN_FROZEN;
-				int			i;
 
 				/*
 				 * The new relfrozenxid will be *xid_cutoff: freeze what is
@@ -425,13 +419,11 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 					TransactionIdIsNormal(hdr.xmin) &&
 					TransactionIdPrecedes(hdr.xmin, *xid_cutoff))
 					flags = TSDB_RUN_FROZEN;
-				for (i = 0; i < hdr.nsamples; i++)
-					tsdb_sample_read(s + i * TSDB_SAMPLE_SIZE, &samples[i]);
+				tsdb_run_read_samples(run, samples);
 				tsdb_head_append_runs(NewTable, samples, hdr.nsamples,
 									  hdr.xmin, hdr.cmin, flags, NULL);
 				*num_tuples += hdr.nsamples;
 			}
-			p = (char *) TsdbRunNext(run);
 		}
 		UnlockReleaseBuffer(buf);
 	}
