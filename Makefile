@@ -36,7 +36,7 @@ TAP_TESTS = 1
 PG_CPPFLAGS = -I$(srcdir)/src
 # -Wextra on top of PostgreSQL's own warning set.  Callbacks have signatures
 # fixed by the server, so unused parameters are normal and not reported.
-PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter
 
 EXTRA_CLEAN = tmp_check tmp_check_iso output_iso results regression.diffs regression.out log
 

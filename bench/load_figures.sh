@@ -82,7 +82,7 @@ run_pgbench() {
 		done
 	done
 }
-run_pgbench sync 5 "tsdb heap heap_noidx" ""
+run_pgbench sync "${TSDB_BENCH_ROUNDS:-5}" "tsdb heap heap_noidx" ""
 run_pgbench async 3 "tsdb heap heap_noidx select1" "-c synchronous_commit=off"
 
 out="$here/bench/results/load_figures.md"
