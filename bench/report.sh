@@ -101,6 +101,8 @@ SQL
 	echo
 	echo "## Memory"
 	echo
+	psql -c "SELECT '- shared memory of the server: ' || current_setting('shared_memory_size')
+		|| ' (tsdb allocates none of its own yet)'"
 	psql -c "SELECT '- ' || CASE tbl WHEN 'bm_tsdb' THEN 'tsdb' ELSE 'heap' END || ', backend after scanning the table: ' || extra
 		FROM results WHERE kind = 'memory' ORDER BY tbl DESC"
 	echo
