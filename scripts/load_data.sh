@@ -5,7 +5,7 @@
 # psql's \copy, streamed: zstd -dc | tsv2copy.pl | psql.
 #
 #   bash scripts/load_data.sh TABLE [psql connection options...]
-#   bash scripts/load_data.sh metrics -h /tmp/tsdb-demo -p 54329 -d postgres
+#   sudo -u postgres bash scripts/load_data.sh metrics -h /tmp/tsdb-demo -p 54329 -d postgres
 #   bash scripts/load_data.sh --copy-text > samples.copy   # just convert
 set -euo pipefail
 
