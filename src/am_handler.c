@@ -13,6 +13,7 @@
 #include "access/multixact.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/index.h"
 #include "catalog/pg_type.h"
 #include "catalog/storage.h"
@@ -307,26 +308,10 @@ tsdb_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 	smgrclose(srel);
 
 	/*
-	 * The metapage goes through shared buffers of the new relfilenode.  The
-	 * relcache entry still points at the old one until this command ends,
-	 * so write it through a relation that points at the new one.
+	 * With wal_level = minimal the new file is synced at commit instead of
+	 * WAL-logged (RelationCreateStorage registered that), as for heap.
 	 */
-	{
-		RelFileNode oldnode = rel->rd_node;
-
-		rel->rd_node = *newrnode;
-		RelationCloseSmgr(rel);
-		PG_TRY();
-		{
-			tsdb_init_metapage(rel);
-		}
-		PG_FINALLY();
-		{
-			RelationCloseSmgr(rel);
-			rel->rd_node = oldnode;
-		}
-		PG_END_TRY();
-	}
+	tsdb_init_metapage(*newrnode, XLogIsNeeded());
 }
 
 /*
@@ -338,7 +323,7 @@ tsdb_relation_nontransactional_truncate(Relation rel)
 {
 	tsdb_series_cache_forget(rel);
 	RelationTruncate(rel, 0);
-	tsdb_init_metapage(rel);
+	tsdb_init_metapage(rel->rd_node, RelationNeedsWAL(rel));
 	RelationSetTargetBlock(rel, InvalidBlockNumber);
 }
 
@@ -403,8 +388,7 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 	{
 		Buffer		buf = ReadBuffer(OldTable, blkno);
 		Page		page;
-		char	   *p;
-		char	   *end;
+		TsdbRunHeader *run;
 
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -415,11 +399,8 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 			continue;
 		}
 		tsdb_head_page_validate(OldTable, page, blkno);
-		p = TsdbHeadFirstRun(page);
-		end = TsdbHeadEnd(page);
-		while (p < end)
+		TsdbForEachRun(run, page)
 		{
-			TsdbRunHeader *run = (TsdbRunHeader *) p;
 			TsdbRunHeader hdr = *run;
 			TsdbRunStatus status = tsdb_run_status(run, buf);
 
@@ -427,9 +408,7 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 				*tups_vacuumed += hdr.nsamples;
 			else
 			{
-				char	   *s = TsdbRunSamples(run);
 				uint16		flags = hdr.flags & TSDB_RUN_FROZEN;
-				int			i;
 
 				/*
 				 * The new relfrozenxid will be *xid_cutoff: freeze what is
@@ -440,13 +419,11 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 					TransactionIdIsNormal(hdr.xmin) &&
 					TransactionIdPrecedes(hdr.xmin, *xid_cutoff))
 					flags = TSDB_RUN_FROZEN;
-				for (i = 0; i < hdr.nsamples; i++)
-					tsdb_sample_read(s + i * TSDB_SAMPLE_SIZE, &samples[i]);
+				tsdb_run_read_samples(run, samples);
 				tsdb_head_append_runs(NewTable, samples, hdr.nsamples,
 									  hdr.xmin, hdr.cmin, flags, NULL);
 				*num_tuples += hdr.nsamples;
 			}
-			p = (char *) TsdbRunNext(run);
 		}
 		UnlockReleaseBuffer(buf);
 	}

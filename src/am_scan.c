@@ -168,8 +168,7 @@ load_page(TsdbScanDesc scan, BlockNumber blkno)
 	Snapshot	snapshot = scan->rs_base.rs_snapshot;
 	Buffer		buf;
 	Page		page;
-	char	   *p;
-	char	   *end;
+	TsdbRunHeader *run;
 	int			ordinal = 0;
 
 	CHECK_FOR_INTERRUPTS();
@@ -187,11 +186,8 @@ load_page(TsdbScanDesc scan, BlockNumber blkno)
 	}
 	tsdb_head_page_validate(rel, page, blkno);
 
-	p = TsdbHeadFirstRun(page);
-	end = TsdbHeadEnd(page);
-	while (p < end)
+	TsdbForEachRun(run, page)
 	{
-		TsdbRunHeader *run = (TsdbRunHeader *) p;
 		bool		visible;
 
 		if (snapshot == NULL)
@@ -208,19 +204,13 @@ load_page(TsdbScanDesc scan, BlockNumber blkno)
 
 		if (visible)
 		{
-			char	   *s = TsdbRunSamples(run);
 			int			i;
 
+			tsdb_run_read_samples(run, &scan->samples[scan->nsamples]);
 			for (i = 0; i < run->nsamples; i++)
-			{
-				tsdb_sample_read(s, &scan->samples[scan->nsamples]);
-				scan->ordinals[scan->nsamples] = ordinal + i;
-				scan->nsamples++;
-				s += TSDB_SAMPLE_SIZE;
-			}
+				scan->ordinals[scan->nsamples++] = ordinal + i;
 		}
 		ordinal += run->nsamples;
-		p = (char *) TsdbRunNext(run);
 	}
 	UnlockReleaseBuffer(buf);
 }
@@ -359,19 +349,14 @@ static TsdbRunHeader *
 find_sample(Relation rel, Page page, BlockNumber blkno, int ordinal,
 			TsdbSample *sample)
 {
-	char	   *p;
-	char	   *end;
+	TsdbRunHeader *run;
 	int			base = 0;
 
 	if (!TsdbPageIsType(page, TSDB_PAGE_HEAD))
 		return NULL;
 	tsdb_head_page_validate(rel, page, blkno);
-	p = TsdbHeadFirstRun(page);
-	end = TsdbHeadEnd(page);
-	while (p < end)
+	TsdbForEachRun(run, page)
 	{
-		TsdbRunHeader *run = (TsdbRunHeader *) p;
-
 		if (ordinal < base + run->nsamples)
 		{
 			tsdb_sample_read(TsdbRunSamples(run) +
@@ -379,7 +364,6 @@ find_sample(Relation rel, Page page, BlockNumber blkno, int ordinal,
 			return run;
 		}
 		base += run->nsamples;
-		p = (char *) TsdbRunNext(run);
 	}
 	return NULL;
 }

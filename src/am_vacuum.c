@@ -46,8 +46,7 @@ vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
 			TransactionId FreezeLimit, VacuumCounts *counts)
 {
 	Page		page = BufferGetPage(buf);
-	char	   *p;
-	char	   *end;
+	TsdbRunHeader *run;
 	xl_tsdb_freeze_run *changes;
 	xl_tsdb_freeze xlrec;
 	int			i;
@@ -58,12 +57,8 @@ vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
 	xlrec.nruns = 0;
 	xlrec.latest_frozen_xid = InvalidTransactionId;
 
-	p = TsdbHeadFirstRun(page);
-	end = TsdbHeadEnd(page);
-	while (p < end)
+	TsdbForEachRun(run, page)
 	{
-		TsdbRunHeader *run = (TsdbRunHeader *) p;
-
 		if (!(run->flags & (TSDB_RUN_FROZEN | TSDB_RUN_DEAD)))
 		{
 			switch (tsdb_run_status(run, buf))
@@ -73,7 +68,7 @@ vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
 					if (TransactionIdIsNormal(run->xmin) &&
 						TransactionIdPrecedes(run->xmin, FreezeLimit))
 					{
-						changes[xlrec.nruns].offset = p - (char *) page;
+						changes[xlrec.nruns].offset = TsdbRunOffset(run, page);
 						changes[xlrec.nruns].set_flags = TSDB_RUN_FROZEN;
 						xlrec.nruns++;
 						if (!TransactionIdIsValid(xlrec.latest_frozen_xid) ||
@@ -86,7 +81,7 @@ vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
 					break;
 				case TSDB_RUN_DEAD_STATUS:
 					counts->dead += run->nsamples;
-					changes[xlrec.nruns].offset = p - (char *) page;
+					changes[xlrec.nruns].offset = TsdbRunOffset(run, page);
 					changes[xlrec.nruns].set_flags = TSDB_RUN_DEAD;
 					xlrec.nruns++;
 					counts->dead_runs++;
@@ -99,7 +94,6 @@ vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
 		}
 		else if (run->flags & TSDB_RUN_FROZEN)
 			counts->live += run->nsamples;
-		p = (char *) TsdbRunNext(run);
 	}
 
 	if (xlrec.nruns > 0)

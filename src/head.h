@@ -108,6 +108,27 @@ tsdb_sample_read(const char *src, TsdbSample *s)
 #define TsdbRunSamples(run)		((char *) (run) + TSDB_RUN_HEADER_SIZE)
 #define TsdbRunNext(run) \
 	((TsdbRunHeader *) (TsdbRunSamples(run) + (run)->nsamples * TSDB_SAMPLE_SIZE))
+#define TsdbRunOffset(run, page)	((int) ((char *) (run) - (char *) (page)))
+
+/*
+ * Iterate over the runs of a head page that tsdb_head_page_validate()
+ * accepted; the caller holds a lock on its buffer.
+ */
+#define TsdbForEachRun(run, page) \
+	for ((run) = (TsdbRunHeader *) TsdbHeadFirstRun(page); \
+		 (char *) (run) < TsdbHeadEnd(page); \
+		 (run) = TsdbRunNext(run))
+
+/* Copy a run's samples out of the page. */
+static inline void
+tsdb_run_read_samples(const TsdbRunHeader *run, TsdbSample *out)
+{
+	const char *s = TsdbRunSamples(run);
+	int			i;
+
+	for (i = 0; i < run->nsamples; i++)
+		tsdb_sample_read(s + i * TSDB_SAMPLE_SIZE, &out[i]);
+}
 
 extern void tsdb_head_insert(Relation rel, const TsdbSample *samples, int n,
 							 CommandId cid, bool frozen, ItemPointer tids);

@@ -83,27 +83,22 @@ tsdb_head_runs(PG_FUNCTION_ARGS)
 		page = BufferGetPage(buf);
 		if (TsdbPageIsType(page, TSDB_PAGE_HEAD))
 		{
-			char	   *p;
-			char	   *end;
+			TsdbRunHeader *run;
 
 			tsdb_head_page_validate(rel, page, blkno);
-			p = TsdbHeadFirstRun(page);
-			end = TsdbHeadEnd(page);
-			while (p < end)
+			TsdbForEachRun(run, page)
 			{
-				TsdbRunHeader *run = (TsdbRunHeader *) p;
 				Datum		values[6];
 				bool		nulls[6] = {0};
 
 				values[0] = Int64GetDatum(blkno);
-				values[1] = Int32GetDatum(p - (char *) page);
+				values[1] = Int32GetDatum(TsdbRunOffset(run, page));
 				values[2] = TransactionIdGetDatum(run->xmin);
 				values[3] = CommandIdGetDatum(run->cmin);
 				values[4] = Int32GetDatum(run->nsamples);
 				values[5] = CStringGetTextDatum(run_flags_text(run->flags));
 				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 									 values, nulls);
-				p = (char *) TsdbRunNext(run);
 			}
 		}
 		UnlockReleaseBuffer(buf);

@@ -57,32 +57,31 @@ is_name_char(char c, bool metric)
 	return is_name_start(c, metric) || (c >= '0' && c <= '9');
 }
 
+static bool
+valid_name(const char *s, int len, bool metric)
+{
+	int			i;
+
+	if (len <= 0 || !is_name_start(s[0], metric))
+		return false;
+	for (i = 1; i < len; i++)
+		if (!is_name_char(s[i], metric))
+			return false;
+	return true;
+}
+
 /* Is s a valid Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)? */
 bool
 labels_valid_metric_name(const char *s, int len)
 {
-	int			i;
-
-	if (len <= 0 || !is_name_start(s[0], true))
-		return false;
-	for (i = 1; i < len; i++)
-		if (!is_name_char(s[i], true))
-			return false;
-	return true;
+	return valid_name(s, len, true);
 }
 
 /* Is s a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)? */
 bool
 labels_valid_label_name(const char *s, int len)
 {
-	int			i;
-
-	if (len <= 0 || !is_name_start(s[0], false))
-		return false;
-	for (i = 1; i < len; i++)
-		if (!is_name_char(s[i], false))
-			return false;
-	return true;
+	return valid_name(s, len, false);
 }
 
 static char *

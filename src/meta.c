@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "access/xloginsert.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
@@ -118,10 +119,13 @@ tsdb_new_storage_id(void)
 
 /*
  * Write a fresh metapage as block 0 of an empty main fork, through shared
- * buffers and WAL.
+ * buffers and WAL.  Works on a relfilenode the relcache does not point at
+ * yet (TRUNCATE and rewrites create the new storage before the relcache
+ * entry switches to it), so it takes the node, not the relation.  No one
+ * else can see the new storage, so no extension lock is needed.
  */
 void
-tsdb_init_metapage(Relation rel)
+tsdb_init_metapage(RelFileNode rnode, bool needs_wal)
 {
 	Buffer		buf;
 	Page		page;
@@ -130,19 +134,18 @@ tsdb_init_metapage(Relation rel)
 	xlrec.storage_id = tsdb_new_storage_id();
 	xlrec.version = TSDB_FORMAT_VERSION;
 
-	LockRelationForExtension(rel, ExclusiveLock);
-	buf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
-	UnlockRelationForExtension(rel, ExclusiveLock);
+	buf = ReadBufferWithoutRelcache(rnode, MAIN_FORKNUM, P_NEW, RBM_NORMAL,
+									NULL, true);
 	if (BufferGetBlockNumber(buf) != TSDB_METAPAGE_BLKNO)
-		elog(ERROR, "tsdb metapage of \"%s\" is block %u, expected block 0",
-			 RelationGetRelationName(rel), BufferGetBlockNumber(buf));
+		elog(ERROR, "tsdb metapage of relfilenode %u is block %u, expected block 0",
+			 rnode.relNode, BufferGetBlockNumber(buf));
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(buf);
 
 	START_CRIT_SECTION();
 	tsdb_meta_page_init(page, xlrec.storage_id);
 	MarkBufferDirty(buf);
-	if (RelationNeedsWAL(rel))
+	if (needs_wal)
 	{
 		XLogRecPtr	lsn;
 

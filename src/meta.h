@@ -23,6 +23,7 @@
 
 #include "storage/block.h"
 #include "storage/bufpage.h"
+#include "storage/relfilenode.h"
 #include "utils/relcache.h"
 
 #define TSDB_PAGE_ID			0xFD51	/* lets pg_filedump and checks tell our pages */
@@ -85,7 +86,7 @@ extern void tsdb_page_init(Page page, TsdbPageType type);
 extern void tsdb_meta_page_init(Page page, uint64 storage_id);
 extern void tsdb_page_check(Relation rel, Page page, BlockNumber blkno,
 							TsdbPageType type);
-extern void tsdb_init_metapage(Relation rel);
+extern void tsdb_init_metapage(RelFileNode rnode, bool needs_wal);
 extern void tsdb_read_meta(Relation rel, TsdbMetaPageData *meta);
 extern void tsdb_meta_set_head_hint(Relation rel, BlockNumber blkno);
 extern uint64 tsdb_new_storage_id(void);
