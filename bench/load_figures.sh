@@ -49,6 +49,7 @@ echo "== building and installing tsdb" >&2
 make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" >/dev/null
 make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" install >/dev/null
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 cluster_remove "$DIR"
 # The server is this run's alone: stop and remove it however the run ends.
 trap 'cluster_remove "$DIR" || true' EXIT
@@ -203,6 +204,7 @@ SQL
 	echo "PostgreSQL $(as_pg "$PGBIN/postgres" --version | awk '{print $3}'), shared_buffers 1GB, max_wal_size 4GB, wal_level replica, fsync on."
 	echo "Data: data/node-exporter-5s.tsv.zst, $N real samples of 512 series (COPY text made by scripts/tsv2copy.pl)."
 	echo "Single-row INSERTs pick one of 100 real series names at random; ts = now()."
+	echo "Load average (1/5/15 min) before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg) (anything else running skews the timings)."
 	echo "Timings are of this machine on this day; byte figures are deterministic."
 	echo
 	echo "$body"
