@@ -18,12 +18,26 @@ as_pg() {
 	fi
 }
 
+# cluster_looks_ours DIR: a cluster directory from before the marker file
+# existed: a data directory plus nothing but the files these scripts write.
+cluster_looks_ours() {
+	local dir=$1 f
+	[ -d "$dir" ] && [ -f "$dir/data/PG_VERSION" ] || return 1
+	for f in "$dir"/* "$dir"/.[!.]*; do
+		[ -e "$f" ] || continue
+		case "${f##*/}" in
+		data | server.log | initdb.log | samples.copy | series.txt | *.sql | .s.PGSQL.*) ;;
+		*) return 1 ;;
+		esac
+	done
+}
+
 # cluster_remove DIR: stop and delete a cluster an earlier run created.
 # Refuses to touch a directory that these functions did not create.
 cluster_remove() {
 	local dir=$1
 	[ -e "$dir" ] || return 0
-	if [ ! -f "$dir/$CLUSTER_MARKER" ]; then
+	if [ ! -f "$dir/$CLUSTER_MARKER" ] && ! cluster_looks_ours "$dir"; then
 		echo "cluster.sh: $dir exists and was not created by tsdb's scripts; not touching it" >&2
 		return 1
 	fi
