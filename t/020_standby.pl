@@ -24,6 +24,10 @@ $primary->backup('bk');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($primary, 'bk', has_streaming => 1);
 $standby->start;
+# The primary attaches a page image to every tsdb record and the standby
+# compares each page it replays with it.
+is($primary->safe_psql('postgres', 'SHOW wal_consistency_checking'), 'tsdb', 'primary logs images for checking');
+is($standby->safe_psql('postgres', 'SHOW wal_consistency_checking'), 'tsdb', 'standby checks replayed pages');
 
 # Warm the standby's series cache before more series arrive.
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
