@@ -54,6 +54,8 @@ CREATE FUNCTION tsdb.labels_ge(tsdb.labels, tsdb.labels) RETURNS bool
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION tsdb.labels_cmp(tsdb.labels, tsdb.labels) RETURNS int4
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION tsdb.labels_sortsupport(internal) RETURNS void
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION tsdb.labels_hash(tsdb.labels) RETURNS int4
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION tsdb.labels_hash_extended(tsdb.labels, int8) RETURNS int8
@@ -119,7 +121,10 @@ CREATE OPERATOR CLASS tsdb.labels_ops DEFAULT FOR TYPE tsdb.labels USING btree A
 	OPERATOR 3 pg_catalog.= ,
 	OPERATOR 4 pg_catalog.>= ,
 	OPERATOR 5 pg_catalog.> ,
-	FUNCTION 1 tsdb.labels_cmp(tsdb.labels, tsdb.labels);
+	FUNCTION 1 tsdb.labels_cmp(tsdb.labels, tsdb.labels),
+	FUNCTION 2 tsdb.labels_sortsupport(internal),
+	-- equal labels are equal bytes: btree may deduplicate
+	FUNCTION 4 btequalimage(oid);
 
 CREATE OPERATOR CLASS tsdb.labels_hash_ops DEFAULT FOR TYPE tsdb.labels USING hash AS
 	OPERATOR 1 pg_catalog.= ,

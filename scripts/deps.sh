@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(make gcc postgresql-15 postgresql-server-dev-15 postgresql-client-15
-      postgresql-contrib liblz4-dev libipc-run-perl perl zstd procps)
+      postgresql-contrib liblz4-dev libipc-run-perl perl zstd procps gnuplot-nox)
 
 missing=()
 for p in "${pkgs[@]}"; do

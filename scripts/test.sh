@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build tsdb with -Werror and run the whole test suite (pg_regress, isolation,
 # TAP) against a private copy of the PostgreSQL 15 installation, so nothing
-# is written outside the build tree.  As root it installs the Debian
+# is written outside the build tree; then, as root, the benchmark suite's
+# quick mode (bench/run.sh --quick), which installs tsdb and asserts the
+# deterministic figures.  As root it installs the Debian
 # dependencies, then reruns itself as the unprivileged user "postgres" on a
 # copy of the tree (initdb and postgres refuse to run as root).
 set -euo pipefail
@@ -25,6 +27,17 @@ if [ "$(id -u)" -eq 0 ]; then
 		done
 	fi
 	if [ $status -eq 0 ]; then rm -rf "$B"; else echo "test tree kept in $B"; fi
+	# The benchmark suite's quick mode checks the deterministic figures
+	# (bytes and WAL per sample, equal row counts with heap), never a timing.
+	if [ $status -eq 0 ] && [ "${TSDB_SKIP_BENCH:-0}" != 1 ]; then
+		bash "$here/bench/run.sh" --quick >/tmp/tsdb-bench-quick.log 2>&1 || status=$?
+		if [ $status -eq 0 ]; then
+			echo "bench/run.sh --quick: checks passed"
+		else
+			tail -n 40 /tmp/tsdb-bench-quick.log
+			echo "bench/run.sh --quick failed"
+		fi
+	fi
 	exit $status
 fi
 

@@ -14,6 +14,7 @@
 #include "common/hashfn.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
+#include "utils/sortsupport.h"
 
 #include "labels.h"
 
@@ -28,6 +29,7 @@ PG_FUNCTION_INFO_V1(labels_le);
 PG_FUNCTION_INFO_V1(labels_gt);
 PG_FUNCTION_INFO_V1(labels_ge);
 PG_FUNCTION_INFO_V1(labels_cmp);
+PG_FUNCTION_INFO_V1(labels_sortsupport);
 PG_FUNCTION_INFO_V1(labels_hash);
 PG_FUNCTION_INFO_V1(labels_hash_extended);
 PG_FUNCTION_INFO_V1(labels_get);
@@ -156,8 +158,8 @@ labels_in(PG_FUNCTION_ARGS)
 
 /* Iterate over the (name, value) pairs of a label set. */
 #define LABELS_FOREACH(labels, name, value, i, p) \
-	for ((i) = 0, (p) = (labels)->data; \
-		 (i) < (labels)->nlabels && \
+	for ((i) = 0, (p) = LABELS_PAIRS(labels); \
+		 (i) < labels_nlabels(labels) && \
 		 ((name) = (p), (value) = (p) + strlen(p) + 1, \
 		  (p) = (char *) (value) + strlen(value) + 1, true); \
 		 (i)++)
@@ -165,7 +167,7 @@ labels_in(PG_FUNCTION_ARGS)
 Datum
 labels_out(PG_FUNCTION_ARGS)
 {
-	Labels		labels = PG_GETARG_LABELS(0);
+	Labels		labels = PG_GETARG_LABELS_PP(0);
 	StringInfoData buf;
 	const char *name;
 	const char *value;
@@ -244,23 +246,45 @@ labels_send(PG_FUNCTION_ARGS)
 static int
 labels_compare(Labels a, Labels b)
 {
-	const char *da = VARDATA_ANY(a) + LABELS_COUNT_SIZE;
-	const char *db = VARDATA_ANY(b) + LABELS_COUNT_SIZE;
-	int			la = VARSIZE_ANY_EXHDR(a) - LABELS_COUNT_SIZE;
-	int			lb = VARSIZE_ANY_EXHDR(b) - LABELS_COUNT_SIZE;
-	int			r = memcmp(da, db, Min(la, lb));
+	int			la = LABELS_PAIRS_SIZE(a);
+	int			lb = LABELS_PAIRS_SIZE(b);
+	int			r = memcmp(LABELS_PAIRS(a), LABELS_PAIRS(b), Min(la, lb));
 
 	if (r != 0)
 		return r;
 	return (la > lb) - (la < lb);
 }
 
+/* Sort support: compare without a function call and without copies. */
+static int
+labels_fastcmp(Datum x, Datum y, SortSupport ssup)
+{
+	Labels		a = DatumGetLabelsPP(x);
+	Labels		b = DatumGetLabelsPP(y);
+	int			r = labels_compare(a, b);
+
+	if ((Pointer) a != DatumGetPointer(x))
+		pfree(a);
+	if ((Pointer) b != DatumGetPointer(y))
+		pfree(b);
+	return r;
+}
+
+Datum
+labels_sortsupport(PG_FUNCTION_ARGS)
+{
+	SortSupport ssup = (SortSupport) PG_GETARG_POINTER(0);
+
+	ssup->comparator = labels_fastcmp;
+	PG_RETURN_VOID();
+}
+
 #define LABELS_CMP_FN(fname, expr) \
 Datum \
 fname(PG_FUNCTION_ARGS) \
 { \
-	Labels		a = PG_GETARG_LABELS(0); \
-	Labels		b = PG_GETARG_LABELS(1); \
+	Labels		a = PG_GETARG_LABELS_PP(0); \
+	Labels		b = PG_GETARG_LABELS_PP(1); \
 	int			c = labels_compare(a, b); \
 	PG_FREE_IF_COPY(a, 0); \
 	PG_FREE_IF_COPY(b, 1); \
@@ -300,10 +324,13 @@ labels_ne(PG_FUNCTION_ARGS)
 Datum
 labels_cmp(PG_FUNCTION_ARGS)
 {
-	Labels		a = PG_GETARG_LABELS(0);
-	Labels		b = PG_GETARG_LABELS(1);
+	Labels		a = PG_GETARG_LABELS_PP(0);
+	Labels		b = PG_GETARG_LABELS_PP(1);
+	int			r = labels_compare(a, b);
 
-	PG_RETURN_INT32(labels_compare(a, b));
+	PG_FREE_IF_COPY(a, 0);
+	PG_FREE_IF_COPY(b, 1);
+	PG_RETURN_INT32(r);
 }
 
 Datum
@@ -351,7 +378,7 @@ labels_get_value(Labels labels, const char *want, int *len)
 Datum
 labels_get(PG_FUNCTION_ARGS)
 {
-	Labels		labels = PG_GETARG_LABELS(0);
+	Labels		labels = PG_GETARG_LABELS_PP(0);
 	char	   *want = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	const char *value;
 	int			len;
@@ -385,11 +412,11 @@ labels_subset(Labels a, Labels b)
 Datum
 labels_contains(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(labels_subset(PG_GETARG_LABELS(0), PG_GETARG_LABELS(1)));
+	PG_RETURN_BOOL(labels_subset(PG_GETARG_LABELS_PP(0), PG_GETARG_LABELS_PP(1)));
 }
 
 Datum
 labels_contained(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(labels_subset(PG_GETARG_LABELS(1), PG_GETARG_LABELS(0)));
+	PG_RETURN_BOOL(labels_subset(PG_GETARG_LABELS_PP(1), PG_GETARG_LABELS_PP(0)));
 }

@@ -28,20 +28,39 @@ typedef struct LabelsData
 
 typedef LabelsData *Labels;
 
+/* Size of the label count that precedes the pairs. */
+#define LABELS_COUNT_SIZE		sizeof(uint16)
+
 /*
  * Largest label set, in bytes of its on-disk form.  It must fit in one series
  * dictionary page with room to spare.
  */
 #define TSDB_LABELS_MAX_SIZE	4096
 
-#define DatumGetLabels(d)		((Labels) PG_DETOAST_DATUM(d))
-#define PG_GETARG_LABELS(n)		DatumGetLabels(PG_GETARG_DATUM(n))
+/*
+ * Label sets are read in place, also with the 1-byte varlena header heap
+ * tuples give short values: detoasting to the 4-byte form would copy every
+ * value on every call (every comparison of a sort).  So no code reads the
+ * LabelsData fields of a datum directly; it uses these accessors.
+ */
+#define DatumGetLabelsPP(d)		((Labels) PG_DETOAST_DATUM_PACKED(d))
+#define PG_GETARG_LABELS_PP(n)	DatumGetLabelsPP(PG_GETARG_DATUM(n))
 #define PG_RETURN_LABELS(x)		PG_RETURN_POINTER(x)
 
-#define LABELS_NAME_LABEL		"__name__"
+static inline uint16
+labels_nlabels(Labels l)
+{
+	uint16		n;
 
-/* Size of the label count that precedes the pairs. */
-#define LABELS_COUNT_SIZE		sizeof(uint16)
+	memcpy(&n, VARDATA_ANY(l), sizeof(n));
+	return n;
+}
+
+/* The "name\0value\0..." pairs, and their length in bytes. */
+#define LABELS_PAIRS(l)			(VARDATA_ANY(l) + LABELS_COUNT_SIZE)
+#define LABELS_PAIRS_SIZE(l)	(VARSIZE_ANY_EXHDR(l) - LABELS_COUNT_SIZE)
+
+#define LABELS_NAME_LABEL		"__name__"
 
 /* Hash of a label set's canonical bytes (also used by the storage engine). */
 extern uint32 labels_hash_bytes(const char *data, int len);

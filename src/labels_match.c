@@ -196,7 +196,7 @@ typedef struct MatcherCache
 Datum
 labels_match(PG_FUNCTION_ARGS)
 {
-	Labels		labels = PG_GETARG_LABELS(0);
+	Labels		labels = PG_GETARG_LABELS_PP(0);
 	text	   *matcher = PG_GETARG_TEXT_PP(1);
 	MatcherCache *cache = fcinfo->flinfo->fn_extra;
 
