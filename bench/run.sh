@@ -46,6 +46,7 @@ bash "$here/scripts/deps.sh"
 make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" >/dev/null
 make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" install >/dev/null
 
+# stop and remove an earlier run's server; never a directory it did not make
 cluster_remove "$DIR"
 # autovacuum off: nothing but the measured statements may write WAL while a
 # figure is taken

@@ -101,3 +101,13 @@ copy_file_for_pg() {
 	zstd -q -dc "$here/data/node-exporter-5s.tsv.zst" | perl "$here/scripts/tsv2copy.pl" > "$dir/samples.copy"
 	chown postgres:postgres "$dir/samples.copy" 2>/dev/null || true
 }
+
+# cluster_free_port START: the first port from START on that nothing listens
+# on at 127.0.0.1 (for runs that must not collide with another's server).
+cluster_free_port() {
+	local p=$1
+	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do
+		p=$((p + 1))
+	done
+	echo "$p"
+}

@@ -30,12 +30,19 @@ if [ "$(id -u)" -eq 0 ]; then
 	# The benchmark suite's quick mode checks the deterministic figures
 	# (bytes and WAL per sample, equal row counts with heap), never a timing.
 	if [ $status -eq 0 ] && [ "${TSDB_SKIP_BENCH:-0}" != 1 ]; then
-		bash "$here/bench/run.sh" --quick >/tmp/tsdb-bench-quick.log 2>&1 || status=$?
+		# Its own server directory and a free port, so a bench run of
+		# someone else's on this machine is never touched.
+		. "$here/scripts/cluster.sh"
+		QB=$(mktemp -d /tmp/tsdb-bench-quick.XXXXXX)
+		chmod 755 "$QB"
+		TSDB_BENCH_DIR="$QB/cluster" TSDB_BENCH_PORT=$(cluster_free_port 54400) \
+			bash "$here/bench/run.sh" --quick >"$QB/run.log" 2>&1 || status=$?
 		if [ $status -eq 0 ]; then
 			echo "bench/run.sh --quick: checks passed"
+			rm -rf "$QB"
 		else
-			tail -n 40 /tmp/tsdb-bench-quick.log
-			echo "bench/run.sh --quick failed"
+			tail -n 40 "$QB/run.log"
+			echo "bench/run.sh --quick failed (log and server directory in $QB)"
 		fi
 	fi
 	exit $status
