@@ -146,6 +146,34 @@ for w in read_series_1h read_series_1d_5m read_latest_host read_max_metric_1h; d
 		done
 	done
 done
+# reads from disk: each read query right after a restart with the OS page
+# cache dropped (shared buffers and OS cache both cold), ROUNDS times
+COLD_ROUNDS=$([ $QUICK = 1 ] && echo 1 || echo 5)
+COLD_NOTE="server restarted and the OS page cache dropped before each query"
+for w in read_series_1h read_series_1d_5m read_latest_host read_max_metric_1h; do
+	for tbl in bm_tsdb bm_heap; do
+		sql=$(script $w.sql $tbl)
+		prefix="$DIR/logs/cold_${w}_${tbl}"
+		rm -f "$prefix".*
+		for r in $(seq $COLD_ROUNDS); do
+			cluster_stop "$DIR"
+			sync
+			if ! echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then
+				COLD_NOTE="server restarted before each query; the OS page cache could not be dropped here (no permission), so these are reads from the OS cache"
+			fi
+			cluster_start "$DIR" "$PORT"
+			as_pg "$PGBIN/pgbench" -h "$DIR" -p "$PORT" -n -M prepared -c 1 -t 1 -l --log-prefix="$prefix.$r" \
+				-D nseries=$NSERIES -D nhosts=$HOSTS -D t0=$T0 -D t1=$T1 -f "$sql" postgres >/dev/null 2>&1 ||
+				{ echo "bench: cold $w on $tbl failed" >&2; exit 1; }
+		done
+		lat=$(perl "$here/bench/latency.pl" "$prefix".*)
+		set -- $lat
+		psql -c "INSERT INTO results VALUES ('cold', '$w', '$tbl', 1, NULL, 1,
+			NULLIF('$1', '-')::float8, NULLIF('$2', '-')::float8, NULLIF('$3', '-')::float8, '$COLD_NOTE')"
+		log "cold $w $tbl: p50/p95/p99 ms $1/$2/$3 over $COLD_ROUNDS queries"
+	done
+done
+
 psql -c "CREATE TABLE bm_heapnoidx (series tsdb.labels NOT NULL, ts timestamptz NOT NULL, value float8 NOT NULL)"
 echo 'SELECT 1;' > "$DIR/scripts/select1.sql"
 chown postgres:postgres "$DIR/scripts/select1.sql"
