@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Profile the write and read paths with perf, on the cluster and data that a
-# full bench/run.sh left behind (its tables bm_tsdb and bm_heap).
+# Profile the write and read paths with perf, on the cluster and the
+# generated data set that a full bench/run.sh left behind.
 #
 #   sudo bash bench/run.sh            (once, to build the data set)
 #   sudo bash bench/profile.sh        writes bench/results/profile-*.txt
@@ -33,8 +33,16 @@ cluster_start "$DIR" "$PORT"
 trap 'cluster_stop "$DIR"' EXIT
 mkdir -p "$OUT"
 
-# warm shared buffers so that the profile shows CPU, not reads
-cluster_psql "$DIR" "$PORT" -Atc "SELECT count(*) FROM bm_tsdb; SELECT count(*) FROM bm_heap;" >/dev/null
+# The write workloads of run.sh grew bm_tsdb; profile on a fresh table with
+# exactly the generated data set the read workloads saw, in shared buffers
+# (a warm-up scan), so that the profile shows CPU rather than reads.
+cluster_psql "$DIR" "$PORT" -At <<SQL >/dev/null
+DROP TABLE IF EXISTS prof_tsdb;
+CREATE TABLE prof_tsdb (series tsdb.labels NOT NULL, ts timestamptz NOT NULL, value float8 NOT NULL) USING tsdb;
+COPY prof_tsdb FROM '$DIR/gen.copy';
+VACUUM ANALYZE prof_tsdb;
+SELECT count(*) FROM prof_tsdb;
+SQL
 
 # profile NAME SCRIPT: one pgbench client under perf
 profile() {
@@ -44,14 +52,15 @@ profile() {
 		-D nseries=$NSERIES -D nhosts=$NHOSTS -D t0=$T0 -D t1=$T1 -f "$sql" postgres > "$DIR/pgbench-$name.out" 2>&1
 	{
 		echo "# $name: $(sed -n 's/^tps = \([0-9.]*\).*/\1 transactions\/s/p' "$DIR/pgbench-$name.out"), ${SECS} s, 1 client"
-		echo "# perf record -F 499 -a --call-graph dwarf; self time of the postgres processes"
-		perf report -i "$data" --comm postgres --no-children --sort symbol --percent-limit 1.5 \
-			--stdio -g none 2>/dev/null | grep -v '^$' | grep -v '^# [A-Z]' | head -n 40
+		echo "# perf record -F 499 -a --call-graph dwarf; postgres processes only; self time in % of their samples, inclusive time in % of all samples of the machine"
 		echo
-		echo "# callers of the hottest entries (inclusive time)"
-		perf report -i "$data" --comm postgres --children --sort symbol --percent-limit 8 \
-			--stdio -g caller,0.5,callee,function,percent --max-stack 12 2>/dev/null |
-			grep -v '^$' | head -n 150
+		echo "## self time"
+		perf report -i "$data" --comm postgres --percentage relative --no-children --sort dso,symbol \
+			--percent-limit 1 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | sed "s/ *- *- *$//" | head -n 30 || true
+		echo
+		echo "## inclusive time (the function and what it calls)"
+		perf report -i "$data" --comm postgres --children --sort symbol \
+			--percent-limit 2 --stdio -g none 2>/dev/null | grep -E "^ +[0-9]" | grep -v "\] 0x0000" | sed "s/ *- *- *$//" | head -n 45 || true
 	} > "$txt"
 	rm -f "$data"
 	echo "== $name: $txt" >&2
@@ -60,11 +69,12 @@ profile() {
 scripts="$DIR/profile-scripts"
 mkdir -p "$scripts"
 for f in write_single write_copy read_series_1h read_latest_host read_max_metric_1h; do
-	sed -e "s|@TBL@|bm_tsdb|g" -e "s|@DIR@|$DIR|g" "$here/bench/sql/$f.sql" > "$scripts/$f.sql"
+	sed -e "s|@TBL@|prof_tsdb|g" -e "s|@DIR@|$DIR|g" "$here/bench/sql/$f.sql" > "$scripts/$f.sql"
 done
-cp "$DIR/scripts/write_batch100_bm_tsdb.sql" "$scripts/write_batch100.sql"
+sed -e "s|bm_tsdb|prof_tsdb|" "$DIR/scripts/write_batch100_bm_tsdb.sql" > "$scripts/write_batch100.sql"
 chown -R postgres:postgres "$scripts"
 
-for f in write_single write_batch100 write_copy read_series_1h read_latest_host read_max_metric_1h; do
+# reads first, on the table as loaded
+for f in read_series_1h read_latest_host read_max_metric_1h write_single write_batch100 write_copy; do
 	profile "$f" "$scripts/$f.sql"
 done
