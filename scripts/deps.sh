@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages tsdb needs to build, test and benchmark.
 # Idempotent: does nothing when everything is already there.
+# clang and libclang-rt-14-dev (libFuzzer's runtime, only a Recommends of
+# clang-14) build the codec fuzzers of `make fuzz`.
 set -euo pipefail
 
 pkgs=(make gcc postgresql-15 postgresql-server-dev-15 postgresql-client-15
-      postgresql-contrib liblz4-dev libipc-run-perl perl zstd procps gnuplot-nox)
+      postgresql-contrib liblz4-dev libipc-run-perl perl zstd procps gnuplot-nox
+      clang libclang-rt-14-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

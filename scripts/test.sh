@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build tsdb with -Werror and run the whole test suite (pg_regress, isolation,
 # TAP) against a private copy of the PostgreSQL 15 installation, so nothing
-# is written outside the build tree; then, as root, the benchmark suite's
+# is written outside the build tree, and the codecs' standalone unit tests
+# and fuzzers (TSDB_FUZZ_SECONDS per fuzzer, default 20); then, as root, the benchmark suite's
 # quick mode (bench/run.sh --quick), which installs tsdb and asserts the
 # deterministic figures.  As root it installs the Debian
 # dependencies, then reruns itself as the unprivileged user "postgres" on a
@@ -65,3 +66,8 @@ make -s PG_CONFIG=$PGBIN/pg_config install DESTDIR="$D" >/dev/null
 
 export PATH="$D/usr/lib/postgresql/15/bin:$PATH"
 make PG_CONFIG=$PGBIN/pg_config installcheck bindir="$D/usr/lib/postgresql/15/bin"
+
+# The column codecs, standalone: unit tests under ASan/UBSan (including the
+# real data), then each libFuzzer target for a bounded time.
+make -s PG_CONFIG=$PGBIN/pg_config check-codecs
+make -s PG_CONFIG=$PGBIN/pg_config fuzz FUZZ_SECONDS="${TSDB_FUZZ_SECONDS:-20}"

@@ -1,0 +1,655 @@
+/*-------------------------------------------------------------------------
+ *
+ * codec_test.c
+ *	  Unit tests of the column codecs (src/compress*.c), run standalone
+ *	  under ASan and UBSan by `make check-codecs`.
+ *
+ *	codec_test [real.tsv]				run the tests (real data if given)
+ *	codec_test --seeds DIR [real.tsv]	write fuzzing seeds to DIR/ts, DIR/values
+ *
+ * What it proves: every codec round-trips bit for bit on edge cases, random
+ * and real data; encodings are canonical; decoders reject malformed input
+ * with the right status; and every single-byte change and every truncation
+ * of a valid encoding decodes to an error or to some output without a
+ * memory error (the decoders get exactly-sized heap copies, so ASan sees
+ * any read past the end), while the CRC-32C detects every such change.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec_data.h"
+
+static int	failures = 0;
+static int	checks = 0;
+static uint64 rng = 42;
+static const char *seed_dir = NULL;
+static int	nseeds = 0;
+static int	lz4_seen = 0;
+
+static uint8 *work;
+static size_t worklen;
+
+#define CHECK(cond, ...) \
+	do { \
+		checks++; \
+		if (!(cond)) \
+		{ \
+			failures++; \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__); \
+			fprintf(stderr, "\n"); \
+		} \
+	} while (0)
+
+static uint64
+next_rand(void)
+{
+	uint64		z = (rng += UINT64_C(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+static float8
+bits(uint64 u)
+{
+	float8		d;
+
+	memcpy(&d, &u, 8);
+	return d;
+}
+
+static void
+write_seed(const char *kind, const uint8 *buf, size_t len)
+{
+	char		path[4096];
+	FILE	   *f;
+
+	if (!seed_dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s/seed%04d", seed_dir, kind, nseeds++);
+	if (!(f = fopen(path, "wb")) || fwrite(buf, 1, len, f) != len)
+	{
+		perror(path);
+		exit(1);
+	}
+	fclose(f);
+}
+
+/* Decode a heap copy of exactly len bytes; returns the status. */
+static TsdbCodecStatus
+decode_copy(bool ts, const uint8 *buf, size_t len, uint32 capacity, uint32 *n)
+{
+	/*
+	 * Outputs are exactly capacity-sized heap arrays, so ASan sees a write
+	 * past capacity; the maximum capacity uses arrays allocated once (a
+	 * fresh 512 kB one per call makes the run minutes long).
+	 */
+	static int64 ts_max[TSDB_CODEC_MAX_COUNT];
+	static float8 v_max[TSDB_CODEC_MAX_COUNT];
+	bool		small = capacity < TSDB_CODEC_MAX_COUNT;
+	int64	   *tsout = small ? malloc(sizeof(int64) * capacity + 1) : ts_max;
+	float8	   *vout = small ? malloc(sizeof(float8) * capacity + 1) : v_max;
+	uint8	   *copy = malloc(len ? len : 1);
+	TsdbCodecStatus st;
+
+	memcpy(copy, buf, len);
+	if (ts)
+		st = tsdb_ts_decode(copy, len, tsout, capacity, n);
+	else
+		st = tsdb_values_decode(copy, len, vout, capacity, n, work, worklen);
+	if (st == TSDB_CODEC_OK)
+		CHECK(*n <= capacity, "decoded %u values into capacity %u", *n, capacity);
+	free(copy);
+	if (small)
+	{
+		free(tsout);
+		free(vout);
+	}
+	return st;
+}
+
+/*
+ * Every single-byte change (a few masks at every position) and every
+ * truncation must decode to an error or to some output, never crash; the
+ * CRC must change with every byte change.
+ */
+static void
+corrupt_sweep(bool ts, const uint8 *buf, size_t len, uint32 n, const char *name)
+{
+	static const uint8 masks[] = {0x01, 0x02, 0x10, 0x40, 0x80, 0xFF};
+	uint8	   *m = malloc(len + 1);
+	uint32		crc = tsdb_crc32c(buf, len);
+	uint32		caps[2] = {n, TSDB_CODEC_MAX_COUNT};
+	size_t		i;
+	size_t		k;
+	int			c;
+	uint32		got;
+	int			errors = 0;
+	int			crc_missed = 0;
+
+	for (i = 0; i < len; i++)
+		for (k = 0; k < sizeof(masks); k++)
+		{
+			memcpy(m, buf, len);
+			m[i] ^= masks[k];
+			if (tsdb_crc32c(m, len) == crc)
+				crc_missed++;
+			for (c = 0; c < 2; c++)
+				if (decode_copy(ts, m, len, caps[c], &got) != TSDB_CODEC_OK)
+					errors++;
+		}
+	CHECK(crc_missed == 0, "%s: CRC missed %d byte changes", name, crc_missed);
+	for (i = 0; i < len; i++)
+	{
+		TsdbCodecStatus st = decode_copy(ts, buf, i, TSDB_CODEC_MAX_COUNT, &got);
+
+		/* a prefix can only decode if it is the whole column */
+		CHECK(st != TSDB_CODEC_OK, "%s: truncation to %zu of %zu bytes decoded", name, i, len);
+	}
+	/* one byte of trailing garbage */
+	memcpy(m, buf, len);
+	m[len] = 0;
+	CHECK(decode_copy(ts, m, len + 1, TSDB_CODEC_MAX_COUNT, &got) != TSDB_CODEC_OK,
+		  "%s: trailing byte accepted", name);
+	(void) errors;
+	free(m);
+}
+
+static void
+check_ts(const int64 *ts, uint32 n, const char *name)
+{
+	size_t		cap = tsdb_ts_encode_bound(n);
+	uint8	   *buf = malloc(cap);
+	uint8	   *buf2 = malloc(cap);
+	int64	   *out = malloc(sizeof(int64) * (n + 1));
+	size_t		len;
+	size_t		len2;
+	uint32		got = 0;
+	TsdbCodecStatus st;
+
+	st = tsdb_ts_encode(ts, n, buf, cap, &len);
+	CHECK(st == TSDB_CODEC_OK, "%s: ts encode: %s", name, tsdb_codec_strerror(st));
+	if (st != TSDB_CODEC_OK)
+		goto done;
+	CHECK(len <= cap, "%s: ts encoding %zu above bound %zu", name, len, cap);
+	st = tsdb_ts_encode(ts, n, buf2, cap, &len2);
+	CHECK(st == TSDB_CODEC_OK && len2 == len && memcmp(buf, buf2, len) == 0,
+		  "%s: ts encoding not canonical", name);
+	CHECK(tsdb_ts_hash(buf, len) == tsdb_ts_hash(buf2, len2), "%s: hash", name);
+	if (len > 1)
+		CHECK(tsdb_ts_encode(ts, n, buf2, len - 1, &len2) == TSDB_CODEC_E_OUTPUT,
+			  "%s: short output buffer not refused", name);
+
+	st = tsdb_ts_decode(buf, len, out, n, &got);
+	CHECK(st == TSDB_CODEC_OK, "%s: ts decode: %s", name, tsdb_codec_strerror(st));
+	CHECK(got == n && memcmp(out, ts, sizeof(int64) * n) == 0,
+		  "%s: ts round trip differs", name);
+	if (n > 0)
+		CHECK(tsdb_ts_decode(buf, len, out, n - 1, &got) == TSDB_CODEC_E_COUNT,
+			  "%s: capacity below count not refused", name);
+	CHECK(tsdb_values_decode(buf, len, (float8 *) out, n, &got, work, worklen) == TSDB_CODEC_E_TAG,
+		  "%s: value decoder accepted a timestamp column", name);
+	if (len <= 2048)
+		corrupt_sweep(true, buf, len, n, name);
+	write_seed("ts", buf, len);
+done:
+	free(buf);
+	free(buf2);
+	free(out);
+}
+
+/* Round-trip values; expect codec `want` (0: any) and return the one used. */
+static TsdbCodecId
+check_values(const float8 *v, uint32 n, const char *name, TsdbCodecId want)
+{
+	size_t		cap = tsdb_values_encode_bound(n);
+	uint8	   *buf = malloc(cap);
+	uint8	   *buf2 = malloc(cap);
+	float8	   *out = malloc(sizeof(float8) * (n + 1));
+	size_t		len = 0;
+	size_t		len2;
+	uint32		got = 0;
+	uint32		cnt;
+	TsdbCodecId id = 0;
+	bool		lz4;
+	TsdbCodecStatus st;
+
+	st = tsdb_values_encode(v, n, buf, cap, &len);
+	CHECK(st == TSDB_CODEC_OK, "%s: encode: %s", name, tsdb_codec_strerror(st));
+	if (st != TSDB_CODEC_OK)
+		goto done;
+	CHECK(len <= 1 + TSDB_VARINT_MAX + 8 * (size_t) n, "%s: %zu bytes, more than raw", name, len);
+	st = tsdb_values_encode(v, n, buf2, cap, &len2);
+	CHECK(st == TSDB_CODEC_OK && len2 == len && memcmp(buf, buf2, len) == 0,
+		  "%s: encoding not canonical", name);
+	CHECK(tsdb_values_encode(v, n, buf2, cap - 1, &len2) == TSDB_CODEC_E_OUTPUT,
+		  "%s: short output buffer not refused", name);
+	st = tsdb_column_info(buf, len, &id, &lz4, &cnt);
+	CHECK(st == TSDB_CODEC_OK && cnt == n, "%s: column info", name);
+	lz4_seen += lz4;
+	if (want != 0)
+		CHECK(id == want, "%s: codec %d, expected %d", name, id, want);
+
+	st = tsdb_values_decode(buf, len, out, n, &got, work, worklen);
+	CHECK(st == TSDB_CODEC_OK, "%s: decode: %s", name, tsdb_codec_strerror(st));
+	CHECK(got == n && memcmp(out, v, sizeof(float8) * n) == 0,
+		  "%s: round trip not bit-exact", name);
+	if (n > 0)
+		CHECK(tsdb_values_decode(buf, len, out, n - 1, &got, work, worklen) == TSDB_CODEC_E_COUNT,
+			  "%s: capacity below count not refused", name);
+	CHECK(tsdb_values_decode(buf, len, out, n, &got, work, tsdb_values_decode_work_size(n) - 1) == TSDB_CODEC_E_WORK,
+		  "%s: small work buffer not refused", name);
+	CHECK(tsdb_ts_decode(buf, len, (int64 *) out, n, &got) == TSDB_CODEC_E_TAG,
+		  "%s: timestamp decoder accepted a value column", name);
+	if (len <= 2048)
+		corrupt_sweep(false, buf, len, n, name);
+	write_seed("values", buf, len);
+done:
+	free(buf);
+	free(buf2);
+	free(out);
+	return id;
+}
+
+static void
+test_crc(void)
+{
+	CHECK(tsdb_crc32c("123456789", 9) == 0xE3069283, "CRC-32C check value");
+	CHECK(tsdb_crc32c_extend(tsdb_crc32c("1234", 4), "56789", 5) == 0xE3069283,
+		  "CRC-32C extend");
+	CHECK(tsdb_crc32c("", 0) == 0, "CRC-32C of nothing");
+}
+
+static void
+test_timestamps(void)
+{
+	static int64 t[TSDB_CODEC_MAX_COUNT + 1];
+	uint32		i;
+	size_t		len;
+	uint8	   *buf = malloc(tsdb_ts_encode_bound(TSDB_CODEC_MAX_COUNT + 1));
+
+	check_ts(t, 0, "ts n=0");
+	t[0] = 851212800000000;
+	check_ts(t, 1, "ts n=1");
+	t[1] = t[0] + 5000000;
+	check_ts(t, 2, "ts n=2");
+	t[0] = INT64_MIN;
+	check_ts(t, 1, "ts INT64_MIN");
+	t[0] = INT64_MAX;
+	check_ts(t, 1, "ts INT64_MAX");
+	t[0] = INT64_MIN;
+	t[1] = INT64_MAX;
+	check_ts(t, 2, "ts INT64_MIN..MAX");
+	t[2] = INT64_MAX;
+	check_ts(t, 3, "ts MIN, MAX, MAX");
+	for (i = 0; i < 100; i++)
+		t[i] = 777;
+	check_ts(t, 100, "ts all equal");
+	for (i = 0; i < 100; i++)
+		t[i] = (int64) ((uint64) INT64_MIN + (uint64) i * (UINT64_MAX / 100));
+	check_ts(t, 100, "ts huge deltas");
+	for (i = 0; i < 100; i++)
+		t[i] = i < 50 ? INT64_MIN + i : INT64_MAX - 100 + i;
+	check_ts(t, 100, "ts huge jump");
+	for (i = 0; i < 360; i++)
+		t[i] = 851212800000000 + (int64) i * 5000000;
+	check_ts(t, 360, "ts regular 5 s");
+	t[100] -= 10000;
+	check_ts(t, 360, "ts regular with one late scrape");
+	for (i = 0; i < 1000; i++)
+		t[i] = 851212800000000 + (int64) i * 15000000 + (int64) (next_rand() % 5) * 1000;
+	check_ts(t, 1000, "ts jitter in ms");
+	for (i = 0; i < 1000; i++)
+		t[i] = (i ? t[i - 1] : -1000) + (int64) (next_rand() % 3 ? next_rand() % 100000 : 0);
+	check_ts(t, 1000, "ts random ascending with duplicates");
+	for (i = 0; i < 1000; i++)
+		t[i] = (i ? t[i - 1] : INT64_MIN) + (int64) (next_rand() >> 12);
+	check_ts(t, 1000, "ts random 52-bit deltas");
+	for (i = 0; i < TSDB_CODEC_MAX_COUNT; i++)
+		t[i] = 851212800000000 + (int64) i * 1000000 + (int64) (next_rand() % 3);
+	check_ts(t, TSDB_CODEC_MAX_COUNT, "ts max count");
+	t[TSDB_CODEC_MAX_COUNT] = t[TSDB_CODEC_MAX_COUNT - 1];
+	CHECK(tsdb_ts_encode(t, TSDB_CODEC_MAX_COUNT + 1, buf,
+						 tsdb_ts_encode_bound(TSDB_CODEC_MAX_COUNT + 1), &len) == TSDB_CODEC_E_INPUT,
+		  "ts count above maximum not refused");
+	t[0] = 10;
+	t[1] = 9;
+	CHECK(tsdb_ts_encode(t, 2, buf, tsdb_ts_encode_bound(2), &len) == TSDB_CODEC_E_INPUT,
+		  "unsorted timestamps not refused");
+	free(buf);
+}
+
+static void
+test_values(void)
+{
+	static float8 v[TSDB_CODEC_MAX_COUNT + 1];
+	const float8 stale = bits(UINT64_C(0x7ff0000000000002));
+	uint32		i;
+	size_t		len;
+	uint8	   *buf;
+
+	check_values(v, 0, "n=0", 0);
+	v[0] = 1.5;
+	check_values(v, 1, "n=1", TSDB_CODEC_V_CONST);
+	v[0] = -0.0;
+	check_values(v, 1, "n=1 -0.0", TSDB_CODEC_V_CONST);
+	v[1] = 0.0;
+	check_values(v, 2, "-0.0, 0.0", 0);
+	v[0] = 3;
+	v[1] = 4;
+	check_values(v, 2, "n=2 ints", 0);
+
+	for (i = 0; i < 300; i++)
+		v[i] = NAN;
+	check_values(v, 300, "all NaN", TSDB_CODEC_V_CONST);
+	for (i = 0; i < 300; i++)
+		v[i] = bits(UINT64_C(0x7ff8000000000000) | (i % 7));
+	check_values(v, 300, "NaN payloads", 0);
+	for (i = 0; i < 300; i++)
+		v[i] = stale;
+	check_values(v, 300, "all staleness markers", TSDB_CODEC_V_CONST);
+
+	for (i = 0; i < 360; i++)
+		v[i] = (i % 40 == 7) ? stale : (float8) (100 + i * 3) / 100.0;
+	check_values(v, 360, "decimals with staleness markers", TSDB_CODEC_V_DEC);
+	for (i = 0; i < 360; i++)
+		v[i] = i % 50 == 3 ? -0.0 : (float8) (i * 1000);
+	check_values(v, 360, "integers with -0.0", TSDB_CODEC_V_INT);
+	for (i = 0; i < 360; i++)
+		v[i] = i % 90 == 5 ? (i % 180 == 5 ? INFINITY : -INFINITY) : 20.5 + (i % 7) * 0.25;
+	check_values(v, 360, "decimals with infinities", TSDB_CODEC_V_DEC);
+	for (i = 0; i < 360; i++)
+		v[i] = i % 3 == 0 ? 5e-324 : i % 3 == 1 ? DBL_MIN / 3 : -DBL_MIN / 7;
+	check_values(v, 360, "denormals", 0);
+	for (i = 0; i < 360; i++)
+		v[i] = i % 2 ? DBL_MAX : -DBL_MAX;
+	check_values(v, 360, "DBL_MAX", 0);
+	for (i = 0; i < 360; i++)
+		v[i] = 9007199254740992.0 - (float8) (i % 5);
+	check_values(v, 360, "integers near 2^53", TSDB_CODEC_V_INT);
+	for (i = 0; i < 360; i++)
+		v[i] = -9007199254740992.0 + (float8) (i % 5);
+	check_values(v, 360, "integers near -2^53", TSDB_CODEC_V_INT);
+	for (i = 0; i < 360; i++)
+		v[i] = ldexp(1.0, 60) + ldexp((float8) i, 10);
+	check_values(v, 360, "integers beyond 2^53", 0);
+	for (i = 0; i < 360; i++)
+		v[i] = i % 2 ? 9007199254740992.0 : -9007199254740992.0;
+	check_values(v, 360, "alternating +-2^53", TSDB_CODEC_V_INT);
+
+	v[0] = 1e6;
+	for (i = 1; i < 360; i++)
+		v[i] = v[i - 1] + (float8) (next_rand() % 2000);
+	check_values(v, 360, "counter", TSDB_CODEC_V_INT);
+	for (i = 0; i < 360; i++)
+		v[i] = (float8) (4096 * (100000 + (int64) (next_rand() % 1000)));
+	check_values(v, 360, "memory in pages", TSDB_CODEC_V_INT);
+	for (i = 0; i < 360; i++)
+		v[i] = (float8) (int64) (next_rand() % 100000) / 1000.0;
+	check_values(v, 360, "3 decimals", TSDB_CODEC_V_DEC);
+	for (i = 0; i < 360; i++)
+		v[i] = (float8) (int64) (next_rand() % 1000000000) / 1e9;
+	check_values(v, 360, "9 decimals", TSDB_CODEC_V_DEC);
+	for (i = 0; i < 360; i++)
+		v[i] = (float8) (int64) (next_rand() % 1000) / 1e18;
+	check_values(v, 360, "18 decimals", 0);
+	for (i = 0; i < 360; i++)
+		v[i] = i < 300 ? (float8) i / 10 : (float8) i / 1e7 + 1e-9;
+	check_values(v, 360, "decimals, a few with more digits", 0);
+	for (i = 0; i < 360; i++)
+		v[i] = (float8) i / 100.0 + 0.1 + 0.2;
+	check_values(v, 360, "float sums", 0);
+	for (i = 0; i < 360; i++)
+		v[i] = (next_rand() >> 11) * (1.0 / 9007199254740992.0);
+	check_values(v, 360, "random in [0, 1)", 0);
+	for (i = 0; i < 1000; i++)
+		v[i] = bits(next_rand());
+	check_values(v, 1000, "random bit patterns", 0);
+	for (i = 0; i < 360; i++)
+		v[i] = i < 200 ? 42.0 : 43.0;
+	check_values(v, 360, "step", TSDB_CODEC_V_INT);
+	{
+		uint64		pat[4];
+
+		for (i = 0; i < 4; i++)
+			pat[i] = next_rand();
+		for (i = 0; i < 2000; i++)
+			v[i] = bits(pat[next_rand() % 4]);
+		check_values(v, 2000, "four random patterns", 0);
+		for (i = 0; i < 2000; i++)
+			v[i] = bits(pat[(i / 3) % 4]);
+		check_values(v, 2000, "four random patterns, periodic", 0);
+	}
+	CHECK(lz4_seen > 0, "lz4 never applied");
+
+	for (i = 0; i < TSDB_CODEC_MAX_COUNT; i++)
+		v[i] = (float8) (i * 3);
+	check_values(v, TSDB_CODEC_MAX_COUNT, "max count integers", TSDB_CODEC_V_INT);
+	for (i = 0; i < TSDB_CODEC_MAX_COUNT; i++)
+		v[i] = bits(next_rand());
+	check_values(v, TSDB_CODEC_MAX_COUNT, "max count random bits", 0);
+	buf = malloc(tsdb_values_encode_bound(TSDB_CODEC_MAX_COUNT + 1));
+	CHECK(tsdb_values_encode(v, TSDB_CODEC_MAX_COUNT + 1, buf,
+							 tsdb_values_encode_bound(TSDB_CODEC_MAX_COUNT + 1), &len) == TSDB_CODEC_E_INPUT,
+		  "value count above maximum not refused");
+	free(buf);
+
+	/* many short random chunks of mixed shapes, lengths 0..40 */
+	for (i = 0; i < 3000; i++)
+	{
+		uint32		n = (uint32) (next_rand() % 41);
+		uint32		j;
+		int			shape = (int) (next_rand() % 5);
+		char		name[64];
+
+		for (j = 0; j < n; j++)
+		{
+			uint64		r = next_rand();
+
+			switch (shape)
+			{
+				case 0:
+					v[j] = (float8) (int64) (r % 1000) / 100.0;
+					break;
+				case 1:
+					v[j] = r % 7 == 0 ? stale : (float8) (r % 50);
+					break;
+				case 2:
+					v[j] = bits(r);
+					break;
+				case 3:
+					v[j] = j > 0 && r % 3 ? v[j - 1] : (float8) (int64) (r % 100000) / 1000.0;
+					break;
+				default:
+					v[j] = r % 5 == 0 ? -0.0 : r % 5 == 1 ? NAN : (float8) (r % 3);
+					break;
+			}
+		}
+		snprintf(name, sizeof(name), "random chunk %u (shape %d)", i, shape);
+		/* sweeps on a sample only: they dominate the run time */
+		if (i % 50 == 0)
+			check_values(v, n, name, 0);
+		else
+		{
+			size_t		cap = tsdb_values_encode_bound(n);
+			uint8	   *b = malloc(cap);
+			float8	   *o = malloc(sizeof(float8) * (n + 1));
+			uint32		got;
+
+			CHECK(tsdb_values_encode(v, n, b, cap, &len) == TSDB_CODEC_OK &&
+				  tsdb_values_decode(b, len, o, n, &got, work, worklen) == TSDB_CODEC_OK &&
+				  got == n && memcmp(o, v, sizeof(float8) * n) == 0,
+				  "%s: round trip", name);
+			free(b);
+			free(o);
+		}
+	}
+}
+
+/* Hand-made malformed columns, each with the status it must give. */
+static void
+test_malformed(void)
+{
+	struct
+	{
+		bool		ts;
+		uint8		bytes[32];
+		size_t		len;
+		TsdbCodecStatus want;
+		const char *what;
+	}			cases[] = {
+		{true, {0}, 0, TSDB_CODEC_E_TRUNCATED, "empty"},
+		{true, {0x0F, 0}, 2, TSDB_CODEC_E_TAG, "unknown tag"},
+		{true, {0x11, 0, 0}, 3, TSDB_CODEC_E_TAG, "reserved tag bit"},
+		{true, {0x81, 0, 0}, 3, TSDB_CODEC_E_TAG, "lz4 on timestamps"},
+		{true, {0x01, 0xFF, 0xFF, 0x04}, 4, TSDB_CODEC_E_COUNT, "count 65536+"},
+		{true, {0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02}, 11,
+		TSDB_CODEC_E_VARINT, "varint over 64 bits"},
+		{true, {0x01, 3, 3}, 3, TSDB_CODEC_E_FIELD, "order 3"},
+		{true, {0x01, 3, 1, 2, 1, 65, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 15, TSDB_CODEC_E_WIDTH,
+		"bit width 65"},
+		{true, {0x01, 3, 1, 2, 0}, 5, TSDB_CODEC_E_FIELD, "gcd 0"},
+		{true, {0x01, 2, 1, 10, 1, 0x80, 1}, 7, TSDB_CODEC_E_ORDER,
+		"decreasing timestamps"},
+		{true, {0x01, 0, 0, 0}, 4, TSDB_CODEC_E_TRAILING, "trailing byte"},
+		{true, {0x01, 3, 1, 2, 1, 1, 0xF8}, 7, TSDB_CODEC_E_TRAILING, "padding bits set"},
+		{false, {0x07, 1, 0, 0, 0, 0, 0, 0, 0, 0}, 10, TSDB_CODEC_E_TAG, "unknown value tag"},
+		{false, {0x02, 1, 0, 0, 0, 0, 0, 0, 0}, 9, TSDB_CODEC_E_TRUNCATED, "short constant"},
+		{false, {0x04, 1, 0, 0, 0}, 5, TSDB_CODEC_E_FIELD, "decimal exponent 0"},
+		{false, {0x04, 1, 19, 0, 0}, 5, TSDB_CODEC_E_FIELD, "decimal exponent 19"},
+		{false, {0x03, 2, 0, 1, 0, 2, 1, 1}, 8, TSDB_CODEC_E_FIELD, "exception position past the end"},
+		{false, {0x03, 1, 0, 1, 0, 2, 0, 0}, 8, TSDB_CODEC_E_COUNT, "more exceptions than values"},
+		{false, {0x86, 1, 8, 0x00}, 4, TSDB_CODEC_E_LZ4, "lz4 garbage"},
+		{false, {0x86, 1, 200, 1, 0x80}, 5, TSDB_CODEC_E_FIELD, "lz4 plain length too large"},
+		{false, {0x05, 2, 0, 0, 0, 0, 0, 0, 0, 0}, 10, TSDB_CODEC_E_TRUNCATED, "gorilla missing bits"},
+		{false, {0x05, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0x0F, 0xFF}, 12, TSDB_CODEC_E_WIDTH, "gorilla window over 64 bits"},
+		{false, {0x06, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 11, TSDB_CODEC_E_TRAILING, "raw with a byte more"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		uint32		n;
+		TsdbCodecStatus st = decode_copy(cases[i].ts, cases[i].bytes, cases[i].len, 100, &n);
+
+		CHECK(st == cases[i].want, "malformed \"%s\": got \"%s\", want \"%s\"",
+			  cases[i].what, tsdb_codec_strerror(st), tsdb_codec_strerror(cases[i].want));
+	}
+
+	/* random garbage, with and without a plausible header */
+	for (i = 0; i < 200000; i++)
+	{
+		uint8		b[64];
+		size_t		len = (size_t) (next_rand() % sizeof(b));
+		size_t		j;
+		uint32		n;
+
+		for (j = 0; j < len; j++)
+			b[j] = (uint8) next_rand();
+		if (len > 1 && i % 2)
+		{
+			b[0] &= 0x8F;
+			b[1] &= 0x3F;
+		}
+		(void) decode_copy(i % 4 < 2, b, len, (uint32) (next_rand() % 70), &n);
+	}
+}
+
+static void
+test_real(const char *path)
+{
+	FILE	   *f = fopen(path, "r");
+	CodecData	d;
+	uint32		i;
+	uint32		from;
+
+	if (!f)
+	{
+		perror(path);
+		failures++;
+		return;
+	}
+	if (codec_data_load(f, &d) != 0)
+	{
+		failures++;
+		return;
+	}
+	fclose(f);
+	for (i = 0; i < d.nseries; i++)
+	{
+		CodecSeries *s = &d.series[i];
+		char		name[64];
+
+		/* sweeps on the whole series of every 32nd one, the rest plain */
+		snprintf(name, sizeof(name), "real series %u", i);
+		if (i % 32 == 0)
+		{
+			check_ts(s->ts, s->n, name);
+			check_values(s->v, s->n, name, 0);
+		}
+		for (from = 0; from < s->n; from += 120)
+		{
+			uint32		n = s->n - from < 120 ? s->n - from : 120;
+			size_t		cap = tsdb_values_encode_bound(n);
+			uint8	   *b = malloc(cap);
+			float8	   *o = malloc(sizeof(float8) * n);
+			int64	   *t = malloc(sizeof(int64) * n);
+			size_t		len;
+			uint32		got;
+
+			CHECK(tsdb_values_encode(s->v + from, n, b, cap, &len) == TSDB_CODEC_OK &&
+				  tsdb_values_decode(b, len, o, n, &got, work, worklen) == TSDB_CODEC_OK &&
+				  got == n && memcmp(o, s->v + from, sizeof(float8) * n) == 0,
+				  "%s: 120-chunk at %u", name, from);
+			CHECK(tsdb_ts_encode(s->ts + from, n, b, cap, &len) == TSDB_CODEC_OK &&
+				  tsdb_ts_decode(b, len, t, n, &got) == TSDB_CODEC_OK &&
+				  got == n && memcmp(t, s->ts + from, sizeof(int64) * n) == 0,
+				  "%s: 120-chunk timestamps at %u", name, from);
+			free(b);
+			free(o);
+			free(t);
+		}
+	}
+	codec_data_free(&d);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *real = NULL;
+	int			i;
+
+	for (i = 1; i < argc; i++)
+	{
+		if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc)
+			seed_dir = argv[++i];
+		else
+			real = argv[i];
+	}
+	worklen = tsdb_values_decode_work_size(TSDB_CODEC_MAX_COUNT);
+	work = malloc(worklen);
+
+	test_crc();
+	test_timestamps();
+	test_values();
+	if (!seed_dir)
+		test_malformed();
+	if (real)
+		test_real(real);
+
+	free(work);
+	if (seed_dir)
+	{
+		printf("codec_test: wrote %d seeds to %s\n", nseeds, seed_dir);
+		return failures ? 1 : 0;
+	}
+	printf("codec_test: %d checks, %d failures\n", checks, failures);
+	return failures ? 1 : 0;
+}
