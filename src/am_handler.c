@@ -30,6 +30,7 @@
 #include "am.h"
 #include "head.h"
 #include "meta.h"
+#include "segment.h"
 #include "series.h"
 #include "tsdb.h"
 #include "visibility.h"
@@ -341,6 +342,64 @@ tsdb_relation_copy_data(Relation rel, const RelFileNode *newrnode)
 }
 
 /*
+ * VACUUM FULL, the segments: every live segment's samples become runs of the
+ * new storage stamped with the segment's creator (frozen when older than
+ * the cutoff, as for runs).  The new storage has no segments until the next
+ * compaction.
+ */
+static void
+copy_segments_for_cluster(Relation OldTable, Relation NewTable,
+						  TransactionId xid_cutoff, double *num_tuples)
+{
+	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
+	TsdbSample *samples = palloc(sizeof(TsdbSample) * TSDB_CHUNK_MAX_SAMPLES);
+	uint16	   *offsets = palloc(sizeof(uint16) * (BLCKSZ / TSDB_CHUNK_HEADER_SIZE));
+	uint32		i;
+
+	tsdb_read_meta(OldTable, meta);
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		const TsdbSegmentEntry *seg = &meta->segments[i];
+		BlockNumber blkno = seg->first_block;
+		uint16		flags = 0;
+
+		if (!tsdb_segment_live(seg) || seg->nsamples == 0)
+			continue;
+		if ((seg->flags & TSDB_SEG_FROZEN) ||
+			(TransactionIdIsNormal(seg->xmin) &&
+			 TransactionIdPrecedes(seg->xmin, xid_cutoff)))
+			flags = TSDB_RUN_FROZEN;
+		while (BlockNumberIsValid(blkno))
+		{
+			Buffer		buf = ReadBuffer(OldTable, blkno);
+			Page		page;
+			int			nchunks;
+			int			c;
+
+			CHECK_FOR_INTERRUPTS();
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			nchunks = tsdb_segment_page_chunks(OldTable, page, blkno, offsets,
+											   BLCKSZ / TSDB_CHUNK_HEADER_SIZE);
+			for (c = 0; c < nchunks; c++)
+			{
+				int			n = tsdb_chunk_decode(OldTable, page, blkno,
+												  offsets[c], samples);
+
+				tsdb_head_append_runs(NewTable, samples, n, seg->xmin,
+									  seg->cmin, flags, NULL);
+				*num_tuples += n;
+			}
+			blkno = TsdbPageGetOpaque(page)->next;
+			UnlockReleaseBuffer(buf);
+		}
+	}
+	pfree(meta);
+	pfree(samples);
+	pfree(offsets);
+}
+
+/*
  * VACUUM FULL: copy the series dictionary (ids stay the same, since they are
  * dense and created in order) and every run that is not dead, with its
  * original xmin, cmin and frozen state, into the new storage.  Aborted runs
@@ -406,6 +465,8 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 
 			if (status == TSDB_RUN_DEAD_STATUS)
 				*tups_vacuumed += hdr.nsamples;
+			else if (status == TSDB_RUN_CONSUMED)
+				continue;		/* copied from its segment below */
 			else
 			{
 				uint16		flags = hdr.flags & TSDB_RUN_FROZEN;
@@ -428,6 +489,7 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 		UnlockReleaseBuffer(buf);
 	}
 	pfree(samples);
+	copy_segments_for_cluster(OldTable, NewTable, *xid_cutoff, num_tuples);
 }
 
 static bool
