@@ -347,56 +347,56 @@ tsdb_relation_copy_data(Relation rel, const RelFileNode *newrnode)
  * the cutoff, as for runs).  The new storage has no segments until the next
  * compaction.
  */
+typedef struct ClusterCopy
+{
+	Relation	new_rel;
+	const TsdbSegmentEntry *seg;
+	uint16		flags;
+	TsdbSample *samples;
+	double	   *num_tuples;
+} ClusterCopy;
+
+static void
+copy_chunk_for_cluster(Relation rel, Page page, BlockNumber blkno,
+					   uint16 offset, void *arg)
+{
+	ClusterCopy *cc = arg;
+	int			n = tsdb_chunk_decode(rel, page, blkno, offset, cc->samples);
+
+	tsdb_head_append_runs(cc->new_rel, cc->samples, n, cc->seg->xmin,
+						  cc->seg->cmin, cc->flags, NULL);
+	*cc->num_tuples += n;
+}
+
 static void
 copy_segments_for_cluster(Relation OldTable, Relation NewTable,
 						  TransactionId xid_cutoff, double *num_tuples)
 {
 	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
-	TsdbSample *samples = palloc(sizeof(TsdbSample) * TSDB_CHUNK_MAX_SAMPLES);
-	uint16	   *offsets = palloc(sizeof(uint16) * (BLCKSZ / TSDB_CHUNK_HEADER_SIZE));
+	ClusterCopy cc;
 	uint32		i;
 
+	cc.new_rel = NewTable;
+	cc.samples = palloc(sizeof(TsdbSample) * TSDB_CHUNK_MAX_SAMPLES);
+	cc.num_tuples = num_tuples;
 	tsdb_read_meta(OldTable, meta);
 	for (i = 0; i < meta->nsegments; i++)
 	{
 		const TsdbSegmentEntry *seg = &meta->segments[i];
-		BlockNumber blkno = seg->first_block;
-		uint16		flags = 0;
 
 		if (!tsdb_segment_live(seg) || seg->nsamples == 0)
 			continue;
+		cc.seg = seg;
+		cc.flags = 0;
 		if ((seg->flags & TSDB_SEG_FROZEN) ||
 			(TransactionIdIsNormal(seg->xmin) &&
 			 TransactionIdPrecedes(seg->xmin, xid_cutoff)))
-			flags = TSDB_RUN_FROZEN;
-		while (BlockNumberIsValid(blkno))
-		{
-			Buffer		buf = ReadBuffer(OldTable, blkno);
-			Page		page;
-			int			nchunks;
-			int			c;
-
-			CHECK_FOR_INTERRUPTS();
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			page = BufferGetPage(buf);
-			nchunks = tsdb_segment_page_chunks(OldTable, page, blkno, offsets,
-											   BLCKSZ / TSDB_CHUNK_HEADER_SIZE);
-			for (c = 0; c < nchunks; c++)
-			{
-				int			n = tsdb_chunk_decode(OldTable, page, blkno,
-												  offsets[c], samples);
-
-				tsdb_head_append_runs(NewTable, samples, n, seg->xmin,
-									  seg->cmin, flags, NULL);
-				*num_tuples += n;
-			}
-			blkno = TsdbPageGetOpaque(page)->next;
-			UnlockReleaseBuffer(buf);
-		}
+			cc.flags = TSDB_RUN_FROZEN;
+		tsdb_segment_foreach_chunk(OldTable, seg, NULL, InvalidBlockNumber,
+								   copy_chunk_for_cluster, &cc);
 	}
 	pfree(meta);
-	pfree(samples);
-	pfree(offsets);
+	pfree(cc.samples);
 }
 
 /*

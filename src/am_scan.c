@@ -87,50 +87,30 @@ check_snapshot(Relation rel, Snapshot snapshot)
 					RelationGetRelationName(rel), (int) snapshot->snapshot_type)));
 }
 
-/* List the chunk locations of one segment, in chain order. */
-static void
-add_segment_chunks(TsdbScanDesc scan, const TsdbSegmentEntry *seg, int *cap)
+/* Chunk locations of the visible segments, collected in chain order. */
+typedef struct ChunkList
 {
-	Relation	rel = scan->rs_base.rs_rd;
-	BlockNumber blkno = seg->first_block;
-	uint16		offsets[BLCKSZ / TSDB_CHUNK_HEADER_SIZE];
-	uint32		pages = 0;
+	TsdbScanDesc scan;
+	int			cap;
+} ChunkList;
 
-	while (BlockNumberIsValid(blkno))
+static void
+add_chunk(Relation rel, Page page, BlockNumber blkno, uint16 offset, void *arg)
+{
+	ChunkList  *cl = arg;
+	TsdbScanDesc scan = cl->scan;
+
+	if (scan->nchunks >= cl->cap)
 	{
-		Buffer		buf;
-		Page		page;
-		int			n;
-		int			i;
-
-		if (++pages > seg->npages || blkno >= scan->nblocks)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("segment %u of tsdb relation \"%s\" has a broken page chain",
-							seg->segment_id, RelationGetRelationName(rel))));
-		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
-								 scan->strategy);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		n = tsdb_segment_page_chunks(rel, page, blkno, offsets,
-									 lengthof(offsets));
-		if (scan->nchunks + n > *cap)
-		{
-			*cap = Max(*cap * 2, scan->nchunks + n);
-			scan->chunk_blocks = repalloc_huge(scan->chunk_blocks,
-											   sizeof(BlockNumber) * *cap);
-			scan->chunk_offsets = repalloc_huge(scan->chunk_offsets,
-												sizeof(uint16) * *cap);
-		}
-		for (i = 0; i < n; i++)
-		{
-			scan->chunk_blocks[scan->nchunks] = blkno;
-			scan->chunk_offsets[scan->nchunks] = offsets[i];
-			scan->nchunks++;
-		}
-		blkno = TsdbPageGetOpaque(page)->next;
-		UnlockReleaseBuffer(buf);
+		cl->cap = Max(cl->cap * 2, 64);
+		scan->chunk_blocks = repalloc_huge(scan->chunk_blocks,
+										   sizeof(BlockNumber) * cl->cap);
+		scan->chunk_offsets = repalloc_huge(scan->chunk_offsets,
+											sizeof(uint16) * cl->cap);
 	}
+	scan->chunk_blocks[scan->nchunks] = blkno;
+	scan->chunk_offsets[scan->nchunks] = offset;
+	scan->nchunks++;
 }
 
 /*
@@ -143,7 +123,7 @@ collect_segments(TsdbScanDesc scan)
 	Relation	rel = scan->rs_base.rs_rd;
 	Snapshot	snapshot = scan->rs_base.rs_snapshot;
 	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
-	int			cap = 64;
+	ChunkList	cl = {scan, 64};
 	uint32		i;
 
 	scan->nchunks = 0;
@@ -164,8 +144,8 @@ collect_segments(TsdbScanDesc scan)
 		pfree(scan->chunk_blocks);
 		pfree(scan->chunk_offsets);
 	}
-	scan->chunk_blocks = palloc(sizeof(BlockNumber) * cap);
-	scan->chunk_offsets = palloc(sizeof(uint16) * cap);
+	scan->chunk_blocks = palloc(sizeof(BlockNumber) * cl.cap);
+	scan->chunk_offsets = palloc(sizeof(uint16) * cl.cap);
 	for (i = 0; i < meta->nsegments; i++)
 	{
 		const TsdbSegmentEntry *seg = &meta->segments[i];
@@ -174,7 +154,8 @@ collect_segments(TsdbScanDesc scan)
 			!tsdb_segment_visible(seg, snapshot, &scan->memo,
 								  scan->my_compact_cid))
 			continue;
-		add_segment_chunks(scan, seg, &cap);
+		tsdb_segment_foreach_chunk(rel, seg, scan->strategy, scan->nblocks,
+								   add_chunk, &cl);
 	}
 	pfree(meta);
 }

@@ -169,8 +169,7 @@ vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
  * retired by a merge older than every snapshot).  One xid-free record.
  */
 static void
-vacuum_segments(Relation rel, TransactionId OldestXmin,
-				TransactionId FreezeLimit, VacuumCounts *counts)
+vacuum_segments(Relation rel, TransactionId FreezeLimit, VacuumCounts *counts)
 {
 	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
 	TsdbSegmentEntry *list = palloc(sizeof(TsdbSegmentEntry) * TSDB_MAX_SEGMENTS);
@@ -178,42 +177,34 @@ vacuum_segments(Relation rel, TransactionId OldestXmin,
 	uint32		i;
 	bool		changed = false;
 	TransactionId latest_removed = InvalidTransactionId;
+	GlobalVisState *vis = GlobalVisTestFor(rel);
 
 	tsdb_read_meta(rel, meta);
 	for (i = 0; i < meta->nsegments; i++)
 	{
 		TsdbSegmentEntry seg = meta->segments[i];
-		bool		frozen = (seg.flags & TSDB_SEG_FROZEN) != 0;
-		bool		xmin_running = !frozen &&
-			(TransactionIdIsCurrentTransactionId(seg.xmin) ||
-			 TransactionIdIsInProgress(seg.xmin));
+		bool		frozen;
+		bool		xmin_running;
 
-		if (!frozen && !xmin_running && !TransactionIdDidCommit(seg.xmin))
+		if (tsdb_segment_removable(&seg, vis, &latest_removed))
 		{
-			/* an aborted (or crashed) compaction's segment */
 			changed = true;
 			counts->removed_segments++;
 			continue;
 		}
+		frozen = (seg.flags & TSDB_SEG_FROZEN) != 0;
+		xmin_running = !frozen &&
+			(TransactionIdIsCurrentTransactionId(seg.xmin) ||
+			 TransactionIdIsInProgress(seg.xmin));
+		/* forget the xmax of an aborted merge or retention */
 		if (TransactionIdIsValid(seg.xmax) &&
 			!TransactionIdIsCurrentTransactionId(seg.xmax) &&
-			!TransactionIdIsInProgress(seg.xmax))
+			!TransactionIdIsInProgress(seg.xmax) &&
+			!TransactionIdDidCommit(seg.xmax))
 		{
-			if (!TransactionIdDidCommit(seg.xmax))
-			{
-				seg.xmax = InvalidTransactionId;
-				seg.flags &= ~(TSDB_SEG_XMAX_COMMITTED | TSDB_SEG_XMAX_INVALID);
-				changed = true;
-			}
-			else if (TransactionIdPrecedes(seg.xmax, OldestXmin))
-			{
-				if (!TransactionIdIsValid(latest_removed) ||
-					TransactionIdFollows(seg.xmax, latest_removed))
-					latest_removed = seg.xmax;
-				changed = true;
-				counts->removed_segments++;
-				continue;
-			}
+			seg.xmax = InvalidTransactionId;
+			seg.flags &= ~(TSDB_SEG_XMAX_COMMITTED | TSDB_SEG_XMAX_INVALID);
+			changed = true;
 		}
 		if (!frozen && !xmin_running &&
 			TransactionIdPrecedes(seg.xmin, FreezeLimit))
@@ -276,7 +267,7 @@ tsdb_relation_vacuum(Relation rel, struct VacuumParams *params,
 		UnlockReleaseBuffer(buf);
 	}
 
-	vacuum_segments(rel, OldestXmin, FreezeLimit, &counts);
+	vacuum_segments(rel, FreezeLimit, &counts);
 
 	vac_update_relstats(rel, nblocks, counts.live, 0, false,
 						counts.min_unfrozen, OldestMxact,

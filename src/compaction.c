@@ -48,6 +48,7 @@ typedef struct Gathered
 	TsdbSample *samples;
 	int64		n;
 	int64		cap;
+	TsdbSample *chunkbuf;		/* one decoded chunk, when merging */
 } Gathered;
 
 static void
@@ -145,71 +146,15 @@ gather_head(Relation rel, Gathered *g, int64 *moved)
 	return pages;
 }
 
-/* Decode a live segment's samples, for a merge. */
+/* Decode one chunk of a segment being merged into the gathered samples. */
 static void
-gather_segment(Relation rel, const TsdbSegmentEntry *seg, Gathered *g)
+gather_chunk(Relation rel, Page page, BlockNumber blkno, uint16 offset,
+			 void *arg)
 {
-	BlockNumber blkno = seg->first_block;
-	TsdbSample *buf = palloc(sizeof(TsdbSample) * TSDB_CHUNK_MAX_SAMPLES);
-	uint16	   *offsets = palloc(sizeof(uint16) * BLCKSZ / TSDB_CHUNK_HEADER_SIZE);
-	uint32		pages = 0;
+	Gathered   *g = arg;
+	int			n = tsdb_chunk_decode(rel, page, blkno, offset, g->chunkbuf);
 
-	while (BlockNumberIsValid(blkno))
-	{
-		Buffer		b;
-		Page		page;
-		int			nchunks;
-		int			i;
-
-		CHECK_FOR_INTERRUPTS();
-		if (++pages > seg->npages)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("segment %u of tsdb relation \"%s\" has more pages than its %u",
-							seg->segment_id, RelationGetRelationName(rel), seg->npages)));
-		b = ReadBuffer(rel, blkno);
-		LockBuffer(b, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(b);
-		nchunks = tsdb_segment_page_chunks(rel, page, blkno, offsets,
-										   BLCKSZ / TSDB_CHUNK_HEADER_SIZE);
-		for (i = 0; i < nchunks; i++)
-		{
-			int			n = tsdb_chunk_decode(rel, page, blkno, offsets[i], buf);
-
-			gather(g, buf, n);
-		}
-		blkno = TsdbPageGetOpaque(page)->next;
-		UnlockReleaseBuffer(b);
-	}
-	pfree(buf);
-	pfree(offsets);
-}
-
-/*
- * May a segment entry leave the list?  When its creator aborted, or when it
- * was retired by a committed merge that no snapshot can still see past.
- */
-static bool
-segment_removable(Relation rel, const TsdbSegmentEntry *seg,
-				  GlobalVisState *vis, TransactionId *latest_removed)
-{
-	if (!(seg->flags & TSDB_SEG_FROZEN) &&
-		!TransactionIdIsCurrentTransactionId(seg->xmin) &&
-		!TransactionIdIsInProgress(seg->xmin) &&
-		!TransactionIdDidCommit(seg->xmin))
-		return true;
-	if (TransactionIdIsValid(seg->xmax) &&
-		!TransactionIdIsCurrentTransactionId(seg->xmax) &&
-		!TransactionIdIsInProgress(seg->xmax) &&
-		TransactionIdDidCommit(seg->xmax) &&
-		GlobalVisTestIsRemovableXid(vis, seg->xmax))
-	{
-		if (!TransactionIdIsValid(*latest_removed) ||
-			TransactionIdFollows(seg->xmax, *latest_removed))
-			*latest_removed = seg->xmax;
-		return true;
-	}
-	return false;
+	gather(g, g->chunkbuf, n);
 }
 
 /* Stamp the consumed runs of each page with xmax = xid, with WAL. */
@@ -285,6 +230,7 @@ tsdb_compact_relation(Relation rel, bool merge_all)
 	cid = GetCurrentCommandId(true);
 
 	g.cap = 4096;
+	g.chunkbuf = palloc(sizeof(TsdbSample) * TSDB_CHUNK_MAX_SAMPLES);
 	g.samples = palloc_extended(g.cap * sizeof(TsdbSample), MCXT_ALLOC_HUGE);
 	pages = gather_head(rel, &g, &moved);
 
@@ -301,11 +247,12 @@ tsdb_compact_relation(Relation rel, bool merge_all)
 	{
 		TsdbSegmentEntry seg = meta.segments[i];
 
-		if (segment_removable(rel, &seg, vis, &latest_removed))
+		if (tsdb_segment_removable(&seg, vis, &latest_removed))
 			continue;
 		if (merge_all && tsdb_segment_live(&seg))
 		{
-			gather_segment(rel, &seg, &g);
+			tsdb_segment_foreach_chunk(rel, &seg, NULL, InvalidBlockNumber,
+									   gather_chunk, &g);
 			seg.xmax = xid;
 			seg.flags &= ~(TSDB_SEG_XMAX_COMMITTED | TSDB_SEG_XMAX_INVALID);
 			level = Max(level, seg.level + 1);
@@ -360,6 +307,7 @@ tsdb_compact_relation(Relation rel, bool merge_all)
 	tsdb_meta_set_segment_list(rel, meta.next_segment_id + 1, list, nlist,
 							   latest_removed);
 	pfree(g.samples);
+	pfree(g.chunkbuf);
 	return moved;
 }
 

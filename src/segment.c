@@ -440,3 +440,45 @@ tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno, uint16 offset,
 	}
 	return n;
 }
+
+/*
+ * Walk a segment's page chain and call fn for every chunk, with the page
+ * share-locked.  The chain must stay within the segment's page count and
+ * below nblocks (pass InvalidBlockNumber to take the relation's size).
+ */
+void
+tsdb_segment_foreach_chunk(Relation rel, const TsdbSegmentEntry *seg,
+						   BufferAccessStrategy strategy, BlockNumber nblocks,
+						   TsdbChunkCallback fn, void *arg)
+{
+	BlockNumber blkno = seg->first_block;
+	uint16		offsets[BLCKSZ / TSDB_CHUNK_HEADER_SIZE];
+	uint32		pages = 0;
+
+	if (!BlockNumberIsValid(nblocks))
+		nblocks = RelationGetNumberOfBlocks(rel);
+	while (BlockNumberIsValid(blkno))
+	{
+		Buffer		buf;
+		Page		page;
+		int			n;
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		if (++pages > seg->npages || blkno >= nblocks)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("segment %u of tsdb relation \"%s\" has a broken page chain",
+							seg->segment_id, RelationGetRelationName(rel)),
+					 errdetail("Page %u is its page number %u of %u, in a relation of %u pages.",
+							   blkno, pages, seg->npages, nblocks)));
+		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		n = tsdb_segment_page_chunks(rel, page, blkno, offsets, lengthof(offsets));
+		for (i = 0; i < n; i++)
+			fn(rel, page, blkno, offsets[i], arg);
+		blkno = TsdbPageGetOpaque(page)->next;
+		UnlockReleaseBuffer(buf);
+	}
+}

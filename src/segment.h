@@ -21,6 +21,7 @@
 #ifndef TSDB_SEGMENT_H
 #define TSDB_SEGMENT_H
 
+#include "storage/buf.h"
 #include "storage/bufpage.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
@@ -73,11 +74,23 @@ extern int	tsdb_segment_page_chunks(Relation rel, Page page, BlockNumber blkno,
 extern int	tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno,
 							  uint16 offset, TsdbSample *out);
 
+/* Called for each chunk of a segment, its page share-locked. */
+typedef void (*TsdbChunkCallback) (Relation rel, Page page, BlockNumber blkno,
+								   uint16 offset, void *arg);
+extern void tsdb_segment_foreach_chunk(Relation rel, const TsdbSegmentEntry *seg,
+									   BufferAccessStrategy strategy,
+									   BlockNumber nblocks,
+									   TsdbChunkCallback fn, void *arg);
+
 /* Visibility of a segment entry (visibility.c). */
 struct TsdbXidMemo;
 extern bool tsdb_segment_visible(const TsdbSegmentEntry *seg,
 								 Snapshot snapshot, struct TsdbXidMemo *memo,
 								 CommandId my_compact_cid);
 extern bool tsdb_segment_live(const TsdbSegmentEntry *seg);
+struct GlobalVisState;
+extern bool tsdb_segment_removable(const TsdbSegmentEntry *seg,
+								   struct GlobalVisState *vis,
+								   TransactionId *latest_removed);
 
 #endif							/* TSDB_SEGMENT_H */

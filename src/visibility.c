@@ -276,3 +276,33 @@ tsdb_segment_live(const TsdbSegmentEntry *seg)
 		return false;
 	return true;
 }
+
+/*
+ * May a segment entry leave the list?  When its creator aborted (or crashed),
+ * or when a committed merge or retention retired it and no snapshot can
+ * still see it.  latest_removed tracks the newest such retiring xid, for
+ * the conflicts a standby must raise when it replays the removal.
+ * Compaction and VACUUM both use this one rule.
+ */
+bool
+tsdb_segment_removable(const TsdbSegmentEntry *seg, GlobalVisState *vis,
+					   TransactionId *latest_removed)
+{
+	if (!(seg->flags & TSDB_SEG_FROZEN) &&
+		!TransactionIdIsCurrentTransactionId(seg->xmin) &&
+		!TransactionIdIsInProgress(seg->xmin) &&
+		!TransactionIdDidCommit(seg->xmin))
+		return true;
+	if (TransactionIdIsValid(seg->xmax) &&
+		!TransactionIdIsCurrentTransactionId(seg->xmax) &&
+		!TransactionIdIsInProgress(seg->xmax) &&
+		TransactionIdDidCommit(seg->xmax) &&
+		GlobalVisTestIsRemovableXid(vis, seg->xmax))
+	{
+		if (!TransactionIdIsValid(*latest_removed) ||
+			TransactionIdFollows(seg->xmax, *latest_removed))
+			*latest_removed = seg->xmax;
+		return true;
+	}
+	return false;
+}

@@ -19,10 +19,14 @@ $primary->safe_psql('postgres', q{
 	CREATE TABLE m (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
 	INSERT INTO m VALUES ('up{job="a"}', '2026-01-01', 1);
 });
+# With page images on every record the primary writes WAL faster than a
+# checkpoint keeps it: a slot holds it until the standby has it.
+$primary->safe_psql('postgres', "SELECT pg_create_physical_replication_slot('standby_slot')");
 $primary->backup('bk');
 
 my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($primary, 'bk', has_streaming => 1);
+$standby->append_conf('postgresql.conf', "primary_slot_name = 'standby_slot'");
 $standby->start;
 # The primary attaches a page image to every tsdb record and the standby
 # compares each page it replays with it.
