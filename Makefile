@@ -19,6 +19,8 @@ OBJS = \
 	src/wal.o \
 	src/wal_desc.o \
 	src/inspect.o \
+	src/segment.o \
+	src/compaction.o \
 	src/compress_alp.o \
 	src/compress_bits.o \
 	src/compress_crc.o \
@@ -35,7 +37,7 @@ PGFILEDESC = "tsdb - time-series table access method"
 
 # pg_regress runs these in order in one database; setup creates the extension.
 REGRESS = setup labels_input labels_ops labels_match ddl insert_select \
-	visibility refused partitions vacuum
+	visibility refused partitions vacuum compaction
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/tsdb.conf
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=$(srcdir)/tsdb.conf

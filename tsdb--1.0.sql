@@ -152,6 +152,18 @@ CREATE FUNCTION tsdb.series(rel regclass, OUT series_id int8, OUT labels tsdb.la
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'tsdb_series_list' LANGUAGE C STRICT;
 
+-- Move committed head samples into a new compressed segment; with merge,
+-- also rewrite every live segment into it.  Returns the head samples moved.
+CREATE FUNCTION tsdb.compact(rel regclass, merge bool DEFAULT false) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'tsdb_compact' LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION tsdb.segments(rel regclass,
+	OUT segment_id int8, OUT first_block int8, OUT pages int8, OUT level int4,
+	OUT xmin xid, OUT xmax xid, OUT frozen bool, OUT series int8,
+	OUT samples int8, OUT min_ts timestamptz, OUT max_ts timestamptz)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'tsdb_segments' LANGUAGE C STRICT;
+
 -- Prometheus' staleness marker, a NaN with its own bit pattern.
 CREATE FUNCTION tsdb.staleness_marker() RETURNS float8
 	AS 'MODULE_PATHNAME', 'tsdb_staleness_marker' LANGUAGE C IMMUTABLE PARALLEL SAFE;

@@ -30,6 +30,7 @@
 #include "am.h"
 #include "head.h"
 #include "meta.h"
+#include "segment.h"
 #include "series.h"
 #include "tsdb.h"
 #include "visibility.h"
@@ -341,6 +342,64 @@ tsdb_relation_copy_data(Relation rel, const RelFileNode *newrnode)
 }
 
 /*
+ * VACUUM FULL, the segments: every live segment's samples become runs of the
+ * new storage stamped with the segment's creator (frozen when older than
+ * the cutoff, as for runs).  The new storage has no segments until the next
+ * compaction.
+ */
+typedef struct ClusterCopy
+{
+	Relation	new_rel;
+	const TsdbSegmentEntry *seg;
+	uint16		flags;
+	TsdbSample *samples;
+	double	   *num_tuples;
+} ClusterCopy;
+
+static void
+copy_chunk_for_cluster(Relation rel, Page page, BlockNumber blkno,
+					   uint16 offset, void *arg)
+{
+	ClusterCopy *cc = arg;
+	int			n = tsdb_chunk_decode(rel, page, blkno, offset, cc->samples);
+
+	tsdb_head_append_runs(cc->new_rel, cc->samples, n, cc->seg->xmin,
+						  cc->seg->cmin, cc->flags, NULL);
+	*cc->num_tuples += n;
+}
+
+static void
+copy_segments_for_cluster(Relation OldTable, Relation NewTable,
+						  TransactionId xid_cutoff, double *num_tuples)
+{
+	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
+	ClusterCopy cc;
+	uint32		i;
+
+	cc.new_rel = NewTable;
+	cc.samples = palloc(sizeof(TsdbSample) * TSDB_CHUNK_MAX_SAMPLES);
+	cc.num_tuples = num_tuples;
+	tsdb_read_meta(OldTable, meta);
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		const TsdbSegmentEntry *seg = &meta->segments[i];
+
+		if (!tsdb_segment_live(seg) || seg->nsamples == 0)
+			continue;
+		cc.seg = seg;
+		cc.flags = 0;
+		if ((seg->flags & TSDB_SEG_FROZEN) ||
+			(TransactionIdIsNormal(seg->xmin) &&
+			 TransactionIdPrecedes(seg->xmin, xid_cutoff)))
+			cc.flags = TSDB_RUN_FROZEN;
+		tsdb_segment_foreach_chunk(OldTable, seg, NULL, InvalidBlockNumber,
+								   copy_chunk_for_cluster, &cc);
+	}
+	pfree(meta);
+	pfree(cc.samples);
+}
+
+/*
  * VACUUM FULL: copy the series dictionary (ids stay the same, since they are
  * dense and created in order) and every run that is not dead, with its
  * original xmin, cmin and frozen state, into the new storage.  Aborted runs
@@ -406,6 +465,8 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 
 			if (status == TSDB_RUN_DEAD_STATUS)
 				*tups_vacuumed += hdr.nsamples;
+			else if (status == TSDB_RUN_CONSUMED)
+				continue;		/* copied from its segment below */
 			else
 			{
 				uint16		flags = hdr.flags & TSDB_RUN_FROZEN;
@@ -428,6 +489,7 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 		UnlockReleaseBuffer(buf);
 	}
 	pfree(samples);
+	copy_segments_for_cluster(OldTable, NewTable, *xid_cutoff, num_tuples);
 }
 
 static bool

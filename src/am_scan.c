@@ -3,10 +3,12 @@
  * am_scan.c
  *	  Sequential scans, ANALYZE sampling and fetches by tuple id.
  *
- * A scan reads every head page, one page at a time: under a share lock it
- * decides visibility per run and copies the visible samples out, then
- * returns them without holding the buffer.  Blocks added after the scan
- * started can only hold samples its snapshot does not see.
+ * A scan first reads the chunks of the segments its snapshot sees, one
+ * chunk at a time, then every head page, one page at a time: under a share
+ * lock it decides visibility per run and copies the visible samples out,
+ * then returns them without holding the buffer.  Blocks added after the scan
+ * started can only hold samples its snapshot does not see.  Segment pages
+ * met in the block walk are skipped: segments are read through the list.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +26,7 @@
 #include "am.h"
 #include "head.h"
 #include "meta.h"
+#include "segment.h"
 #include "series.h"
 #include "visibility.h"
 
@@ -39,7 +42,19 @@ typedef struct TsdbScanDescData
 	const TsdbColumns *cols;
 	TsdbXidMemo memo;
 
-	/* samples of cur_block visible to the scan */
+	/* chunks of the visible segments, read before the head pages */
+	BlockNumber *chunk_blocks;
+	uint16	   *chunk_offsets;
+	int			nchunks;
+	CommandId	my_compact_cid; /* our own transaction's compaction, if any */
+
+	/*
+	 * Position: units 0 .. nchunks-1 are chunks, then head blocks 1 ..
+	 * nblocks-1.
+	 */
+	int64		cur_unit;
+
+	/* samples of the current unit visible to the scan */
 	TsdbSample *samples;
 	uint16	   *ordinals;
 	int			nsamples;
@@ -47,9 +62,18 @@ typedef struct TsdbScanDescData
 
 	/* ANALYZE: dead samples in the current block */
 	int			ndead;
+	/* ANALYZE of a segment page: a copy of it and its chunks */
+	PGAlignedBlock *seg_page;
+	uint16	   *seg_offsets;
+	int			seg_nchunks;
+	int			seg_next;
 } TsdbScanDescData;
 
 typedef TsdbScanDescData *TsdbScanDesc;
+
+/* a head page's samples or a chunk's */
+#define SCAN_BUFFER_SAMPLES \
+	Max((int) TSDB_HEAD_MAX_SAMPLES, TSDB_CHUNK_MAX_SAMPLES)
 
 static void
 check_snapshot(Relation rel, Snapshot snapshot)
@@ -63,6 +87,79 @@ check_snapshot(Relation rel, Snapshot snapshot)
 					RelationGetRelationName(rel), (int) snapshot->snapshot_type)));
 }
 
+/* Chunk locations of the visible segments, collected in chain order. */
+typedef struct ChunkList
+{
+	TsdbScanDesc scan;
+	int			cap;
+} ChunkList;
+
+static void
+add_chunk(Relation rel, Page page, BlockNumber blkno, uint16 offset, void *arg)
+{
+	ChunkList  *cl = arg;
+	TsdbScanDesc scan = cl->scan;
+
+	if (scan->nchunks >= cl->cap)
+	{
+		cl->cap = Max(cl->cap * 2, 64);
+		scan->chunk_blocks = repalloc_huge(scan->chunk_blocks,
+										   sizeof(BlockNumber) * cl->cap);
+		scan->chunk_offsets = repalloc_huge(scan->chunk_offsets,
+											sizeof(uint16) * cl->cap);
+	}
+	scan->chunk_blocks[scan->nchunks] = blkno;
+	scan->chunk_offsets[scan->nchunks] = offset;
+	scan->nchunks++;
+}
+
+/*
+ * Decide which segments the snapshot sees and list their chunks.  ANALYZE
+ * (no snapshot) reads segment pages block by block instead.
+ */
+static void
+collect_segments(TsdbScanDesc scan)
+{
+	Relation	rel = scan->rs_base.rs_rd;
+	Snapshot	snapshot = scan->rs_base.rs_snapshot;
+	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
+	ChunkList	cl = {scan, 64};
+	uint32		i;
+
+	scan->nchunks = 0;
+	scan->my_compact_cid = InvalidCommandId;
+	if (snapshot == NULL)
+		return;
+	tsdb_read_meta(rel, meta);
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		const TsdbSegmentEntry *seg = &meta->segments[i];
+
+		if (!(seg->flags & TSDB_SEG_FROZEN) &&
+			TransactionIdIsCurrentTransactionId(seg->xmin))
+			scan->my_compact_cid = seg->cmin;
+	}
+	if (scan->chunk_blocks)
+	{
+		pfree(scan->chunk_blocks);
+		pfree(scan->chunk_offsets);
+	}
+	scan->chunk_blocks = palloc(sizeof(BlockNumber) * cl.cap);
+	scan->chunk_offsets = palloc(sizeof(uint16) * cl.cap);
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		const TsdbSegmentEntry *seg = &meta->segments[i];
+
+		if (seg->nsamples == 0 ||
+			!tsdb_segment_visible(seg, snapshot, &scan->memo,
+								  scan->my_compact_cid))
+			continue;
+		tsdb_segment_foreach_chunk(rel, seg, scan->strategy, scan->nblocks,
+								   add_chunk, &cl);
+	}
+	pfree(meta);
+}
+
 static void
 init_scan_state(TsdbScanDesc scan)
 {
@@ -70,6 +167,7 @@ init_scan_state(TsdbScanDesc scan)
 
 	scan->nblocks = RelationGetNumberOfBlocks(rel);
 	scan->cur_block = InvalidBlockNumber;
+	scan->cur_unit = -1;
 	scan->inited = false;
 	scan->nsamples = 0;
 	scan->pos = 0;
@@ -81,6 +179,8 @@ init_scan_state(TsdbScanDesc scan)
 		(scan->rs_base.rs_flags & SO_ALLOW_STRAT) &&
 		scan->nblocks > (BlockNumber) (NBuffers / 4))
 		scan->strategy = GetAccessStrategy(BAS_BULKREAD);
+
+	collect_segments(scan);
 }
 
 TableScanDesc
@@ -104,8 +204,8 @@ tsdb_scan_begin(Relation rel, Snapshot snapshot, int nkeys,
 	scan->rs_base.rs_parallel = NULL;
 	scan->cols = tsdb_columns(rel);
 	scan->series = tsdb_series_cache(rel);
-	scan->samples = palloc(sizeof(TsdbSample) * TSDB_HEAD_MAX_SAMPLES);
-	scan->ordinals = palloc(sizeof(uint16) * TSDB_HEAD_MAX_SAMPLES);
+	scan->samples = palloc(sizeof(TsdbSample) * SCAN_BUFFER_SAMPLES);
+	scan->ordinals = palloc(sizeof(uint16) * SCAN_BUFFER_SAMPLES);
 	init_scan_state(scan);
 
 	if (snapshot && IsMVCCSnapshot(snapshot) &&
@@ -129,6 +229,16 @@ tsdb_scan_end(TableScanDesc sscan)
 	RelationDecrementReferenceCount(sscan->rs_rd);
 	pfree(scan->samples);
 	pfree(scan->ordinals);
+	if (scan->chunk_blocks)
+	{
+		pfree(scan->chunk_blocks);
+		pfree(scan->chunk_offsets);
+	}
+	if (scan->seg_page)
+	{
+		pfree(scan->seg_page);
+		pfree(scan->seg_offsets);
+	}
 	pfree(scan);
 }
 
@@ -179,7 +289,8 @@ load_page(TsdbScanDesc scan, BlockNumber blkno)
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	if (PageIsNew(page) || TsdbPageIsType(page, TSDB_PAGE_META) ||
-		TsdbPageIsType(page, TSDB_PAGE_DICT))
+		TsdbPageIsType(page, TSDB_PAGE_DICT) ||
+		TsdbPageIsType(page, TSDB_PAGE_SEGMENT))
 	{
 		UnlockReleaseBuffer(buf);
 		return;
@@ -200,7 +311,8 @@ load_page(TsdbScanDesc scan, BlockNumber blkno)
 				scan->ndead += run->nsamples;
 		}
 		else
-			visible = tsdb_run_visible(run, buf, snapshot, &scan->memo);
+			visible = tsdb_run_visible(run, buf, snapshot, &scan->memo,
+									   scan->my_compact_cid);
 
 		if (visible)
 		{
@@ -235,12 +347,57 @@ store_sample(TsdbScanDesc scan, TupleTableSlot *slot, const TsdbSample *s,
 	slot->tts_tableOid = RelationGetRelid(rel);
 }
 
+/* Decode chunk number "unit" of the scan's list into its sample buffer. */
+static void
+load_chunk(TsdbScanDesc scan, int64 unit)
+{
+	Relation	rel = scan->rs_base.rs_rd;
+	BlockNumber blkno = scan->chunk_blocks[unit];
+	Buffer		buf;
+	int			i;
+
+	CHECK_FOR_INTERRUPTS();
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
+							 scan->strategy);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	scan->nsamples = tsdb_chunk_decode(rel, BufferGetPage(buf), blkno,
+									   scan->chunk_offsets[unit],
+									   scan->samples);
+	UnlockReleaseBuffer(buf);
+
+	/*
+	 * Compacted samples have no tuple id of their own to be fetched by;
+	 * give them valid-looking ones on their page.
+	 */
+	for (i = 0; i < scan->nsamples; i++)
+		scan->ordinals[i] = i % (TSDB_TID_BLOCKS_PER_PAGE * MaxHeapTuplesPerPage);
+}
+
+/* Load unit u: a chunk, or a head block. */
+static void
+load_unit(TsdbScanDesc scan, int64 u)
+{
+	scan->cur_unit = u;
+	if (u < scan->nchunks)
+	{
+		scan->cur_block = scan->chunk_blocks[u];
+		load_chunk(scan, u);
+	}
+	else
+	{
+		scan->cur_block = (BlockNumber) (u - scan->nchunks + 1);
+		load_page(scan, scan->cur_block);
+	}
+}
+
 bool
 tsdb_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 					  TupleTableSlot *slot)
 {
 	TsdbScanDesc scan = (TsdbScanDesc) sscan;
 	bool		backward = ScanDirectionIsBackward(direction);
+	/* units: chunks, then head blocks 1 .. nblocks-1 */
+	int64		nunits = scan->nchunks + (int64) scan->nblocks - 1;
 
 	if (!scan->inited)
 	{
@@ -248,12 +405,12 @@ tsdb_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 		scan->nsamples = 0;
 		if (backward)
 		{
-			scan->cur_block = scan->nblocks;
+			scan->cur_unit = nunits;
 			scan->pos = 0;
 		}
 		else
 		{
-			scan->cur_block = TSDB_METAPAGE_BLKNO;
+			scan->cur_unit = -1;
 			scan->pos = -1;
 		}
 	}
@@ -267,14 +424,13 @@ tsdb_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 				scan->pos++;
 				break;
 			}
-			if (scan->cur_block + 1 >= scan->nblocks)
+			if (scan->cur_unit + 1 >= nunits)
 			{
 				scan->pos = scan->nsamples;
 				ExecClearTuple(slot);
 				return false;
 			}
-			scan->cur_block++;
-			load_page(scan, scan->cur_block);
+			load_unit(scan, scan->cur_unit + 1);
 			scan->pos = -1;
 		}
 		else
@@ -284,14 +440,13 @@ tsdb_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 				scan->pos--;
 				break;
 			}
-			if (scan->cur_block <= TSDB_METAPAGE_BLKNO + 1)
+			if (scan->cur_unit <= 0)
 			{
 				scan->pos = -1;
 				ExecClearTuple(slot);
 				return false;
 			}
-			scan->cur_block--;
-			load_page(scan, scan->cur_block);
+			load_unit(scan, scan->cur_unit - 1);
 			scan->pos = scan->nsamples;
 		}
 	}
@@ -300,6 +455,58 @@ tsdb_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 				 scan->ordinals[scan->pos]);
 	pgstat_count_heap_getnext(sscan->rs_rd);
 	return true;
+}
+
+/*
+ * ANALYZE samples blocks; return the samples that live in each one, so its
+ * row estimate (live rows per sampled block x blocks) comes out right.
+ */
+/*
+ * A segment page for ANALYZE: keep a copy of it if its segment is live, so
+ * its chunks can be decoded one at a time.
+ */
+static void
+analyze_segment_page(TsdbScanDesc scan, BlockNumber blkno)
+{
+	Relation	rel = scan->rs_base.rs_rd;
+	Buffer		buf;
+	Page		page;
+	uint32		segment_id;
+	TsdbMetaPageData *meta;
+	bool		live = false;
+	uint32		i;
+
+	scan->seg_nchunks = 0;
+	scan->seg_next = 0;
+	if (scan->seg_page == NULL)
+	{
+		scan->seg_page = palloc(sizeof(PGAlignedBlock));
+		scan->seg_offsets = palloc(sizeof(uint16) * (BLCKSZ / TSDB_CHUNK_HEADER_SIZE));
+	}
+	buf = ReadBuffer(rel, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (!TsdbPageIsType(page, TSDB_PAGE_SEGMENT))
+	{
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+	memcpy(scan->seg_page->data, page, BLCKSZ);
+	UnlockReleaseBuffer(buf);
+
+	page = (Page) scan->seg_page->data;
+	segment_id = TsdbPageGetOpaque(page)->segment_id;
+	meta = palloc(sizeof(TsdbMetaPageData));
+	tsdb_read_meta(rel, meta);
+	for (i = 0; i < meta->nsegments; i++)
+		if (meta->segments[i].segment_id == segment_id)
+			live = tsdb_segment_live(&meta->segments[i]);
+	pfree(meta);
+	/* pages of aborted or retired segments hold no live samples */
+	if (live)
+		scan->seg_nchunks = tsdb_segment_page_chunks(rel, page, blkno,
+													 scan->seg_offsets,
+													 BLCKSZ / TSDB_CHUNK_HEADER_SIZE);
 }
 
 /*
@@ -315,7 +522,11 @@ tsdb_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
 	scan->strategy = NULL;
 	scan->ndead = 0;
 	scan->cur_block = blockno;
+	scan->seg_nchunks = 0;
+	scan->seg_next = 0;
 	load_page(scan, blockno);
+	if (scan->nsamples == 0)
+		analyze_segment_page(scan, blockno);
 	scan->pos = 0;
 	return true;
 }
@@ -327,6 +538,19 @@ tsdb_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 {
 	TsdbScanDesc scan = (TsdbScanDesc) sscan;
 
+	while (scan->pos >= scan->nsamples && scan->seg_next < scan->seg_nchunks)
+	{
+		int			i;
+
+		scan->nsamples = tsdb_chunk_decode(scan->rs_base.rs_rd,
+										   (Page) scan->seg_page->data,
+										   scan->cur_block,
+										   scan->seg_offsets[scan->seg_next++],
+										   scan->samples);
+		for (i = 0; i < scan->nsamples; i++)
+			scan->ordinals[i] = i % (TSDB_TID_BLOCKS_PER_PAGE * MaxHeapTuplesPerPage);
+		scan->pos = 0;
+	}
 	if (scan->pos < scan->nsamples)
 	{
 		store_sample(scan, slot, &scan->samples[scan->pos], scan->cur_block,
@@ -398,7 +622,8 @@ fetch_by_tid(Relation rel, ItemPointer tid, Snapshot snapshot,
 		if (snapshot == NULL)
 			visible = tsdb_run_status(run, buf) == TSDB_RUN_LIVE;
 		else
-			visible = tsdb_run_visible(run, buf, snapshot, NULL);
+			visible = tsdb_run_visible(run, buf, snapshot, NULL,
+									   InvalidCommandId);
 	}
 	UnlockReleaseBuffer(buf);
 	return visible;

@@ -17,16 +17,19 @@
 
 #include "access/multixact.h"
 #include "access/transam.h"
+#include "access/xact.h"
 #include "access/xloginsert.h"
 #include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
+#include "storage/procarray.h"
 #include "utils/rel.h"
 
 #include "am.h"
 #include "head.h"
 #include "meta.h"
+#include "segment.h"
 #include "tsdb.h"
 #include "visibility.h"
 #include "wal.h"
@@ -37,13 +40,26 @@ typedef struct VacuumCounts
 	double		dead;
 	double		frozen_runs;
 	double		dead_runs;
+	double		consumed_runs;
+	double		frozen_segments;
+	double		removed_segments;
 	TransactionId min_unfrozen;
 } VacuumCounts;
+
+/* An xid that stays on disk: relfrozenxid must not pass it. */
+static void
+keep_xid(VacuumCounts *counts, TransactionId xid)
+{
+	if (TransactionIdIsNormal(xid) &&
+		TransactionIdPrecedes(xid, counts->min_unfrozen))
+		counts->min_unfrozen = xid;
+}
 
 /* Freeze and mark one head page (exclusively locked). */
 static void
 vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
-			TransactionId FreezeLimit, VacuumCounts *counts)
+			TransactionId OldestXmin, TransactionId FreezeLimit,
+			VacuumCounts *counts)
 {
 	Page		page = BufferGetPage(buf);
 	TsdbRunHeader *run;
@@ -59,41 +75,65 @@ vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
 
 	TsdbForEachRun(run, page)
 	{
-		if (!(run->flags & (TSDB_RUN_FROZEN | TSDB_RUN_DEAD)))
+		uint16		set = 0;
+		bool		frozen = (run->flags & TSDB_RUN_FROZEN) != 0;
+
+		if (run->flags & TSDB_RUN_DEAD)
+			continue;
+		switch (tsdb_run_status(run, buf))
 		{
-			switch (tsdb_run_status(run, buf))
-			{
-				case TSDB_RUN_LIVE:
-					counts->live += run->nsamples;
-					if (TransactionIdIsNormal(run->xmin) &&
-						TransactionIdPrecedes(run->xmin, FreezeLimit))
-					{
-						changes[xlrec.nruns].offset = TsdbRunOffset(run, page);
-						changes[xlrec.nruns].set_flags = TSDB_RUN_FROZEN;
-						xlrec.nruns++;
-						if (!TransactionIdIsValid(xlrec.latest_frozen_xid) ||
-							TransactionIdFollows(run->xmin, xlrec.latest_frozen_xid))
-							xlrec.latest_frozen_xid = run->xmin;
-						counts->frozen_runs++;
-					}
-					else if (TransactionIdPrecedes(run->xmin, counts->min_unfrozen))
-						counts->min_unfrozen = run->xmin;
-					break;
-				case TSDB_RUN_DEAD_STATUS:
-					counts->dead += run->nsamples;
-					changes[xlrec.nruns].offset = TsdbRunOffset(run, page);
-					changes[xlrec.nruns].set_flags = TSDB_RUN_DEAD;
-					xlrec.nruns++;
-					counts->dead_runs++;
-					break;
-				case TSDB_RUN_IN_PROGRESS:
-					if (TransactionIdPrecedes(run->xmin, counts->min_unfrozen))
-						counts->min_unfrozen = run->xmin;
-					break;
-			}
+			case TSDB_RUN_LIVE:
+				counts->live += run->nsamples;
+				if (!frozen && TransactionIdIsNormal(run->xmin) &&
+					TransactionIdPrecedes(run->xmin, FreezeLimit))
+				{
+					set |= TSDB_RUN_FROZEN;
+					if (!TransactionIdIsValid(xlrec.latest_frozen_xid) ||
+						TransactionIdFollows(run->xmin, xlrec.latest_frozen_xid))
+						xlrec.latest_frozen_xid = run->xmin;
+					counts->frozen_runs++;
+				}
+				else if (!frozen)
+					keep_xid(counts, run->xmin);
+				/* live with an xmax: a running compaction's, or an aborted one's */
+				if (TransactionIdIsValid(run->xmax))
+				{
+					if (TransactionIdIsCurrentTransactionId(run->xmax) ||
+						TransactionIdIsInProgress(run->xmax))
+						keep_xid(counts, run->xmax);
+					else
+						set |= XLH_FREEZE_CLEAR_XMAX;
+				}
+				break;
+			case TSDB_RUN_CONSUMED:
+				/* in a segment now; once no snapshot can see the run, drop it */
+				if (TransactionIdPrecedes(run->xmax, OldestXmin))
+				{
+					set |= TSDB_RUN_DEAD;
+					counts->consumed_runs++;
+				}
+				else
+				{
+					keep_xid(counts, run->xmax);
+					if (!frozen)
+						keep_xid(counts, run->xmin);
+				}
+				break;
+			case TSDB_RUN_DEAD_STATUS:
+				counts->dead += run->nsamples;
+				set |= TSDB_RUN_DEAD;
+				counts->dead_runs++;
+				break;
+			case TSDB_RUN_IN_PROGRESS:
+				keep_xid(counts, run->xmin);
+				break;
 		}
-		else if (run->flags & TSDB_RUN_FROZEN)
-			counts->live += run->nsamples;
+		if (set)
+		{
+			changes[xlrec.nruns].offset = TsdbRunOffset(run, page);
+			changes[xlrec.nruns].set_flags = set;
+			xlrec.nruns++;
+		}
 	}
 
 	if (xlrec.nruns > 0)
@@ -103,7 +143,7 @@ vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
 		{
 			TsdbRunHeader *run = (TsdbRunHeader *) ((char *) page + changes[i].offset);
 
-			run->flags |= changes[i].set_flags;
+			tsdb_run_apply_freeze(run, changes[i].set_flags);
 		}
 		MarkBufferDirty(buf);
 		if (RelationNeedsWAL(rel))
@@ -121,6 +161,72 @@ vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
 		END_CRIT_SECTION();
 	}
 	pfree(changes);
+}
+
+/*
+ * The segment list: count live samples, freeze old creators, forget aborted
+ * compactions' xmax, and drop entries no snapshot can see (aborted, or
+ * retired by a merge older than every snapshot).  One xid-free record.
+ */
+static void
+vacuum_segments(Relation rel, TransactionId FreezeLimit, VacuumCounts *counts)
+{
+	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
+	TsdbSegmentEntry *list = palloc(sizeof(TsdbSegmentEntry) * TSDB_MAX_SEGMENTS);
+	uint32		n = 0;
+	uint32		i;
+	bool		changed = false;
+	TransactionId latest_removed = InvalidTransactionId;
+	GlobalVisState *vis = GlobalVisTestFor(rel);
+
+	tsdb_read_meta(rel, meta);
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		TsdbSegmentEntry seg = meta->segments[i];
+		bool		frozen;
+		bool		xmin_running;
+
+		if (tsdb_segment_removable(&seg, vis, &latest_removed))
+		{
+			changed = true;
+			counts->removed_segments++;
+			continue;
+		}
+		frozen = (seg.flags & TSDB_SEG_FROZEN) != 0;
+		xmin_running = !frozen &&
+			(TransactionIdIsCurrentTransactionId(seg.xmin) ||
+			 TransactionIdIsInProgress(seg.xmin));
+		/* forget the xmax of an aborted merge or retention */
+		if (TransactionIdIsValid(seg.xmax) &&
+			!TransactionIdIsCurrentTransactionId(seg.xmax) &&
+			!TransactionIdIsInProgress(seg.xmax) &&
+			!TransactionIdDidCommit(seg.xmax))
+		{
+			seg.xmax = InvalidTransactionId;
+			seg.flags &= ~(TSDB_SEG_XMAX_COMMITTED | TSDB_SEG_XMAX_INVALID);
+			changed = true;
+		}
+		if (!frozen && !xmin_running &&
+			TransactionIdPrecedes(seg.xmin, FreezeLimit))
+		{
+			seg.flags |= TSDB_SEG_FROZEN;
+			changed = true;
+			counts->frozen_segments++;
+			frozen = true;
+		}
+		if (!frozen)
+			keep_xid(counts, seg.xmin);
+		if (TransactionIdIsValid(seg.xmax))
+			keep_xid(counts, seg.xmax);
+		if (tsdb_segment_live(&seg))
+			counts->live += seg.nsamples;
+		list[n++] = seg;
+	}
+	if (changed)
+		tsdb_meta_set_segment_list(rel, meta->next_segment_id, list, n,
+								   latest_removed);
+	pfree(list);
+	pfree(meta);
 }
 
 void
@@ -157,9 +263,11 @@ tsdb_relation_vacuum(Relation rel, struct VacuumParams *params,
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
 		if (TsdbPageIsType(page, TSDB_PAGE_HEAD))
-			vacuum_page(rel, buf, blkno, FreezeLimit, &counts);
+			vacuum_page(rel, buf, blkno, OldestXmin, FreezeLimit, &counts);
 		UnlockReleaseBuffer(buf);
 	}
+
+	vacuum_segments(rel, FreezeLimit, &counts);
 
 	vac_update_relstats(rel, nblocks, counts.live, 0, false,
 						counts.min_unfrozen, OldestMxact,
@@ -172,8 +280,10 @@ tsdb_relation_vacuum(Relation rel, struct VacuumParams *params,
 			(errmsg("vacuuming tsdb table \"%s\": %u pages, %.0f live samples, %.0f aborted samples",
 					RelationGetRelationName(rel), nblocks, counts.live,
 					counts.dead),
-			 errdetail("%.0f runs frozen, %.0f aborted runs marked dead; relfrozenxid %s to %u.",
+			 errdetail("%.0f runs frozen, %.0f aborted and %.0f compacted runs marked dead, %.0f segments frozen, %.0f removed; relfrozenxid %s to %u.",
 					   counts.frozen_runs, counts.dead_runs,
+					   counts.consumed_runs, counts.frozen_segments,
+					   counts.removed_segments,
 					   frozenxid_updated ? "advanced" : "stays",
 					   counts.min_unfrozen)));
 }

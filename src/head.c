@@ -12,7 +12,7 @@
  *
  * Consecutive samples of one command in one (sub)transaction extend the
  * page's last run rather than starting a new one, so a multi-row INSERT
- * pays one 12-byte run header per page, not per row.
+ * pays one 16-byte run header per page, not per row.
  *
  *-------------------------------------------------------------------------
  */
@@ -68,6 +68,42 @@ tsdb_head_apply_append(Page page, const xl_tsdb_head_append *xlrec,
 	memcpy((char *) page + ph->pd_lower, data, len);
 	ph->pd_lower += len;
 	opaque->nitems += xlrec->nsamples;
+}
+
+/*
+ * Stamp runs consumed by a compaction (backend and redo).  Offsets were
+ * validated against the page's runs by the caller or come from WAL written
+ * by a backend that did.
+ */
+void
+tsdb_head_apply_consume(Page page, TransactionId xmax, const uint16 *offsets,
+						int nruns)
+{
+	int			i;
+
+	for (i = 0; i < nruns; i++)
+	{
+		TsdbRunHeader *run;
+
+		if (offsets[i] < MAXALIGN(SizeOfPageHeaderData) ||
+			offsets[i] + TSDB_RUN_HEADER_SIZE > ((PageHeader) page)->pd_lower)
+			elog(PANIC, "tsdb consume points past the page's runs");
+		run = (TsdbRunHeader *) ((char *) page + offsets[i]);
+		run->xmax = xmax;
+		run->flags &= ~(TSDB_RUN_XMAX_COMMITTED | TSDB_RUN_XMAX_INVALID);
+	}
+}
+
+/* Apply one FREEZE change to a run (backend and redo). */
+void
+tsdb_run_apply_freeze(TsdbRunHeader *run, uint16 set_flags)
+{
+	if (set_flags & XLH_FREEZE_CLEAR_XMAX)
+	{
+		run->xmax = InvalidTransactionId;
+		run->flags &= ~(TSDB_RUN_XMAX_COMMITTED | TSDB_RUN_XMAX_INVALID);
+	}
+	run->flags |= set_flags & (TSDB_RUN_FROZEN | TSDB_RUN_DEAD);
 }
 
 /* Does this locked page have room for at least one more sample for us? */
@@ -231,6 +267,7 @@ tsdb_head_append_runs(Relation rel, const TsdbSample *samples, int n,
 			k = Min(k, PG_UINT16_MAX);
 			hdr.xmin = xid;
 			hdr.cmin = cid;
+			hdr.xmax = InvalidTransactionId;
 			hdr.nsamples = k;
 			hdr.flags = run_flags;
 			memcpy(scratch, &hdr, TSDB_RUN_HEADER_SIZE);

@@ -5,8 +5,11 @@
  *
  * A head page holds runs, appended in arrival order between the page header
  * and pd_lower.  A run is one inserting (sub)transaction's samples written by
- * one command: a 12-byte header {xmin, cmin, nsamples, flags} followed by
- * nsamples 20-byte samples {series_id, ts, value}.  Everything is 4-byte
+ * one command: a 16-byte header {xmin, cmin, xmax, nsamples,
+ * flags} followed by
+ * nsamples 20-byte samples {series_id, ts, value}.  Compaction copies
+ * committed runs into a segment and stamps them with its xid as xmax: the
+ * MVCC hand-over (visibility.c) shows each snapshot exactly one copy.  Everything is 4-byte
  * aligned, so a run header can be read and hinted in place; the 8-byte
  * fields of a sample are read with memcpy.
  *
@@ -31,16 +34,21 @@ typedef struct TsdbRunHeader
 {
 	TransactionId xmin;			/* inserting (sub)transaction */
 	CommandId	cmin;			/* inserting command */
+	TransactionId xmax;			/* compaction that moved the samples into a
+								 * segment, or InvalidTransactionId */
 	uint16		nsamples;
 	uint16		flags;
 } TsdbRunHeader;
 
-#define TSDB_RUN_HEADER_SIZE	12
+#define TSDB_RUN_HEADER_SIZE	16
 
 /* hint bits: set without WAL, like heap's, and masked for consistency checks */
 #define TSDB_RUN_XMIN_COMMITTED	0x0001
 #define TSDB_RUN_XMIN_INVALID	0x0002
-#define TSDB_RUN_HINT_MASK		(TSDB_RUN_XMIN_COMMITTED | TSDB_RUN_XMIN_INVALID)
+#define TSDB_RUN_XMAX_COMMITTED	0x0010
+#define TSDB_RUN_XMAX_INVALID	0x0020
+#define TSDB_RUN_HINT_MASK		(TSDB_RUN_XMIN_COMMITTED | TSDB_RUN_XMIN_INVALID | \
+								 TSDB_RUN_XMAX_COMMITTED | TSDB_RUN_XMAX_INVALID)
 /* WAL-logged states */
 #define TSDB_RUN_FROZEN			0x0004	/* visible to every snapshot */
 #define TSDB_RUN_DEAD			0x0008	/* aborted; skipped by every scan */
@@ -137,6 +145,9 @@ extern void tsdb_head_append_runs(Relation rel, const TsdbSample *samples,
 								  uint16 run_flags, ItemPointer tids);
 extern void tsdb_head_page_validate(Relation rel, Page page, BlockNumber blkno);
 extern void tsdb_head_page_init(Page page);
+extern void tsdb_head_apply_consume(Page page, TransactionId xmax,
+									const uint16 *offsets, int nruns);
+extern void tsdb_run_apply_freeze(TsdbRunHeader *run, uint16 set_flags);
 extern void tsdb_head_apply_append(Page page, const xl_tsdb_head_append *xlrec,
 								   const char *data, Size len);
 

@@ -25,6 +25,7 @@
 
 PG_FUNCTION_INFO_V1(tsdb_head_runs);
 PG_FUNCTION_INFO_V1(tsdb_series_list);
+PG_FUNCTION_INFO_V1(tsdb_segments);
 
 /* Open a relation the caller may read, and check that it is a tsdb table. */
 static Relation
@@ -129,6 +130,46 @@ tsdb_series_list(PG_FUNCTION_ARGS)
 		values[1] = tsdb_series_labels(rel, cache, id);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
+
+/*
+ * tsdb.segments(regclass): the metapage's segment list, every entry whatever
+ * its visibility (xmin/xmax tell).
+ */
+Datum
+tsdb_segments(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel = open_tsdb_relation(PG_GETARG_OID(0));
+	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
+	uint32		i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	tsdb_read_meta(rel, meta);
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		const TsdbSegmentEntry *seg = &meta->segments[i];
+		Datum		values[11];
+		bool		nulls[11] = {0};
+
+		values[0] = Int64GetDatum(seg->segment_id);
+		values[1] = Int64GetDatum(seg->first_block);
+		values[2] = Int64GetDatum(seg->npages);
+		values[3] = Int32GetDatum(seg->level);
+		values[4] = TransactionIdGetDatum(seg->xmin);
+		values[5] = TransactionIdGetDatum(seg->xmax);
+		nulls[5] = !TransactionIdIsValid(seg->xmax);
+		values[6] = BoolGetDatum((seg->flags & TSDB_SEG_FROZEN) != 0);
+		values[7] = Int64GetDatum(seg->nseries);
+		values[8] = Int64GetDatum((int64) seg->nsamples);
+		values[9] = TimestampTzGetDatum(seg->min_ts);
+		values[10] = TimestampTzGetDatum(seg->max_ts);
+		nulls[9] = nulls[10] = (seg->nsamples == 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	pfree(meta);
 	table_close(rel, AccessShareLock);
 	return (Datum) 0;
 }

@@ -35,6 +35,7 @@ tsdb_page_init(Page page, TsdbPageType type)
 	opaque->last_run = 0;
 	opaque->page_type = type;
 	opaque->page_id = TSDB_PAGE_ID;
+	opaque->segment_id = 0;
 	((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData);
 }
 
@@ -53,6 +54,8 @@ tsdb_meta_page_init(Page page, uint64 storage_id)
 	meta->dict_first = InvalidBlockNumber;
 	meta->dict_last = InvalidBlockNumber;
 	meta->head_hint = InvalidBlockNumber;
+	meta->next_segment_id = 1;
+	meta->nsegments = 0;
 	((PageHeader) page)->pd_lower =
 		MAXALIGN(SizeOfPageHeaderData) + sizeof(TsdbMetaPageData);
 }
@@ -199,5 +202,66 @@ tsdb_meta_set_head_hint(Relation rel, BlockNumber blkno)
 		TsdbPageGetMeta(page)->head_hint = blkno;
 		MarkBufferDirtyHint(buf, true);
 	}
+	UnlockReleaseBuffer(buf);
+}
+
+/* Replace the metapage's segment list (backend and redo). */
+void
+tsdb_meta_apply_segment_list(Page page, uint32 next_segment_id,
+							 const TsdbSegmentEntry *segments, uint32 nsegments)
+{
+	TsdbMetaPage meta = TsdbPageGetMeta(page);
+
+	Assert(nsegments <= TSDB_MAX_SEGMENTS);
+	meta->next_segment_id = next_segment_id;
+	meta->nsegments = nsegments;
+	memcpy(meta->segments, segments, sizeof(TsdbSegmentEntry) * nsegments);
+	memset(&meta->segments[nsegments], 0,
+		   sizeof(TsdbSegmentEntry) * (TSDB_MAX_SEGMENTS - nsegments));
+}
+
+/*
+ * WAL-log and install a new segment list.  No xid of its own is needed:
+ * entries carry the xids that decide their visibility, and VACUUM freezes
+ * through here too.
+ */
+void
+tsdb_meta_set_segment_list(Relation rel, uint32 next_segment_id,
+						   const TsdbSegmentEntry *segments, uint32 nsegments,
+						   TransactionId latest_removed_xid)
+{
+	Buffer		buf;
+	Page		page;
+	xl_tsdb_segment_list xlrec;
+
+	if (nsegments > TSDB_MAX_SEGMENTS)
+		elog(ERROR, "tsdb segment list of %u entries exceeds %d",
+			 nsegments, TSDB_MAX_SEGMENTS);
+	buf = ReadBuffer(rel, TSDB_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	tsdb_page_check(rel, page, TSDB_METAPAGE_BLKNO, TSDB_PAGE_META);
+
+	xlrec.next_segment_id = next_segment_id;
+	xlrec.nsegments = nsegments;
+	xlrec.latest_removed_xid = latest_removed_xid;
+
+	START_CRIT_SECTION();
+	tsdb_meta_apply_segment_list(page, next_segment_id, segments, nsegments);
+	MarkBufferDirty(buf);
+	if (RelationNeedsWAL(rel))
+	{
+		XLogRecPtr	lsn;
+
+		XLogBeginInsert();
+		XLogRegisterData((char *) &xlrec, sizeof(xlrec));
+		XLogRegisterBuffer(0, buf, REGBUF_STANDARD);
+		if (nsegments > 0)
+			XLogRegisterBufData(0, (char *) segments,
+								sizeof(TsdbSegmentEntry) * nsegments);
+		lsn = XLogInsert(TSDB_RMGR_ID, XLOG_TSDB_SEGMENT_LIST);
+		PageSetLSN(page, lsn);
+	}
+	END_CRIT_SECTION();
 	UnlockReleaseBuffer(buf);
 }

@@ -10,7 +10,9 @@
  *	  dictionary's first and last pages and the next series id;
  *	- series dictionary pages: append-only (series_id, labels) entries,
  *	  chained from the metapage;
- *	- head pages: runs of samples as inserted (see head.h).
+ *	- head pages: runs of samples as inserted (see head.h);
+ *	- segment pages: compressed chunks written by compaction (segment.h),
+ *	  chained per segment; the metapage lists the segments.
  *
  * All page contents sit between the page header and pd_lower, and pd_upper
  * stays at the special space, so full-page images taken with REGBUF_STANDARD
@@ -28,14 +30,15 @@
 
 #define TSDB_PAGE_ID			0xFD51	/* lets pg_filedump and checks tell our pages */
 #define TSDB_META_MAGIC			0x54534442	/* "TSDB" */
-#define TSDB_FORMAT_VERSION		1
+#define TSDB_FORMAT_VERSION		2
 #define TSDB_METAPAGE_BLKNO		0
 
 typedef enum TsdbPageType
 {
 	TSDB_PAGE_META = 1,
 	TSDB_PAGE_DICT = 2,
-	TSDB_PAGE_HEAD = 3
+	TSDB_PAGE_HEAD = 3,
+	TSDB_PAGE_SEGMENT = 4
 } TsdbPageType;
 
 typedef struct TsdbPageOpaqueData
@@ -45,6 +48,7 @@ typedef struct TsdbPageOpaqueData
 	uint16		page_type;		/* a TsdbPageType */
 	uint16		last_run;		/* head pages: offset of the last run, or 0 */
 	uint16		page_id;		/* TSDB_PAGE_ID */
+	uint32		segment_id;		/* segment pages: the segment's id */
 } TsdbPageOpaqueData;
 
 typedef TsdbPageOpaqueData *TsdbPageOpaque;
@@ -61,6 +65,40 @@ TsdbPageIsType(Page page, TsdbPageType type)
 		TsdbPageGetOpaque(page)->page_type == type;
 }
 
+/*
+ * A segment, as listed in the metapage.  Its visibility follows MVCC like a
+ * tuple's: created by the compaction with xid xmin at command cmin, retired
+ * (merged into a newer segment) by xmax.
+ */
+typedef struct TsdbSegmentEntry
+{
+	uint32		segment_id;		/* never reused within a storage */
+	BlockNumber first_block;	/* chain of segment pages */
+	uint32		npages;
+	uint16		flags;			/* TSDB_SEG_* */
+	uint16		level;			/* merges it went through */
+	TransactionId xmin;
+	CommandId	cmin;
+	TransactionId xmax;
+	uint32		nseries;		/* chunks' distinct series */
+	int64		min_ts;
+	int64		max_ts;
+	uint64		nsamples;
+} TsdbSegmentEntry;
+
+#define TSDB_SEG_XMIN_COMMITTED	0x0001	/* hints, masked for consistency */
+#define TSDB_SEG_XMIN_INVALID	0x0002
+#define TSDB_SEG_XMAX_COMMITTED	0x0004
+#define TSDB_SEG_XMAX_INVALID	0x0008
+#define TSDB_SEG_HINT_MASK		0x000F
+#define TSDB_SEG_FROZEN			0x0010	/* WAL-logged: visible to everyone */
+
+/*
+ * The metapage lists at most this many segments; compaction merges every
+ * live segment into its new one rather than go past it (compaction.c).
+ */
+#define TSDB_MAX_SEGMENTS		48
+
 typedef struct TsdbMetaPageData
 {
 	uint32		magic;
@@ -76,6 +114,10 @@ typedef struct TsdbMetaPageData
 	 * for consistency checks, validated before use.
 	 */
 	BlockNumber head_hint;
+
+	uint32		next_segment_id;
+	uint32		nsegments;
+	TsdbSegmentEntry segments[TSDB_MAX_SEGMENTS];
 } TsdbMetaPageData;
 
 typedef TsdbMetaPageData *TsdbMetaPage;
@@ -90,5 +132,12 @@ extern void tsdb_init_metapage(RelFileNode rnode, bool needs_wal);
 extern void tsdb_read_meta(Relation rel, TsdbMetaPageData *meta);
 extern void tsdb_meta_set_head_hint(Relation rel, BlockNumber blkno);
 extern uint64 tsdb_new_storage_id(void);
+extern void tsdb_meta_apply_segment_list(Page page, uint32 next_segment_id,
+										 const TsdbSegmentEntry *segments,
+										 uint32 nsegments);
+extern void tsdb_meta_set_segment_list(Relation rel, uint32 next_segment_id,
+									   const TsdbSegmentEntry *segments,
+									   uint32 nsegments,
+									   TransactionId latest_removed_xid);
 
 #endif							/* TSDB_META_H */

@@ -41,12 +41,14 @@ typedef enum TsdbRunStatus
 {
 	TSDB_RUN_LIVE,				/* committed (or ours): counts as live */
 	TSDB_RUN_DEAD_STATUS,		/* aborted: can be removed */
-	TSDB_RUN_IN_PROGRESS		/* another transaction still inserting */
+	TSDB_RUN_IN_PROGRESS,		/* another transaction still inserting */
+	TSDB_RUN_CONSUMED			/* moved into a segment by a committed
+								 * compaction */
 } TsdbRunStatus;
 
 extern void tsdb_xid_memo_init(TsdbXidMemo *memo);
 extern bool tsdb_run_visible(TsdbRunHeader *run, Buffer buf, Snapshot snapshot,
-							 TsdbXidMemo *memo);
+							 TsdbXidMemo *memo, CommandId my_compact_cid);
 extern TsdbRunStatus tsdb_run_status(TsdbRunHeader *run, Buffer buf);
 
 #endif							/* TSDB_VISIBILITY_H */

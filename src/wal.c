@@ -21,6 +21,7 @@
 
 #include "head.h"
 #include "meta.h"
+#include "segment.h"
 #include "series.h"
 #include "tsdb.h"
 #include "wal.h"
@@ -183,8 +184,75 @@ redo_freeze(XLogReaderState *record)
 				runs[i].offset + TSDB_RUN_HEADER_SIZE > ((PageHeader) page)->pd_lower)
 				elog(PANIC, "tsdb freeze record points past the page's runs");
 			run = (TsdbRunHeader *) ((char *) page + runs[i].offset);
-			run->flags |= runs[i].set_flags;
+			tsdb_run_apply_freeze(run, runs[i].set_flags);
 		}
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+}
+
+static void
+redo_segment_page(XLogReaderState *record)
+{
+	Buffer		buf;
+
+	if (XLogReadBufferForRedo(record, 0, &buf) != BLK_RESTORED)
+		elog(PANIC, "tsdb segment page record without its page image");
+	UnlockReleaseBuffer(buf);
+}
+
+static void
+redo_head_consume(XLogReaderState *record)
+{
+	xl_tsdb_head_consume *xlrec = (xl_tsdb_head_consume *) XLogRecGetData(record);
+	Buffer		buf;
+
+	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+		Size		len;
+		uint16	   *offsets = (uint16 *) XLogRecGetBlockData(record, 0, &len);
+
+		if (len != sizeof(uint16) * xlrec->nruns)
+			elog(PANIC, "tsdb consume record has %zu bytes for %u runs",
+				 len, xlrec->nruns);
+		tsdb_head_apply_consume(page, xlrec->xmax, offsets, xlrec->nruns);
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+}
+
+static void
+redo_segment_list(XLogReaderState *record)
+{
+	xl_tsdb_segment_list *xlrec = (xl_tsdb_segment_list *) XLogRecGetData(record);
+	Buffer		buf;
+
+	/* removed segments' pages may be reused: queries that see them must go */
+	if (InHotStandby && TransactionIdIsValid(xlrec->latest_removed_xid))
+	{
+		RelFileNode rnode;
+
+		XLogRecGetBlockTag(record, 0, &rnode, NULL, NULL);
+		ResolveRecoveryConflictWithSnapshot(xlrec->latest_removed_xid, rnode);
+	}
+	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+		Size		len;
+		char	   *data = XLogRecGetBlockData(record, 0, &len);
+
+		if (len != sizeof(TsdbSegmentEntry) * xlrec->nsegments ||
+			xlrec->nsegments > TSDB_MAX_SEGMENTS)
+			elog(PANIC, "tsdb segment list record has %zu bytes for %u segments",
+				 len, xlrec->nsegments);
+		tsdb_meta_apply_segment_list(page, xlrec->next_segment_id,
+									 (TsdbSegmentEntry *) data,
+									 xlrec->nsegments);
 		PageSetLSN(page, record->EndRecPtr);
 		MarkBufferDirty(buf);
 	}
@@ -211,6 +279,15 @@ tsdb_redo(XLogReaderState *record)
 		case XLOG_TSDB_FREEZE:
 			redo_freeze(record);
 			break;
+		case XLOG_TSDB_SEGMENT_PAGE:
+			redo_segment_page(record);
+			break;
+		case XLOG_TSDB_HEAD_CONSUME:
+			redo_head_consume(record);
+			break;
+		case XLOG_TSDB_SEGMENT_LIST:
+			redo_segment_list(record);
+			break;
 		default:
 			elog(PANIC, "tsdb_redo: unknown record type %u", info);
 	}
@@ -236,7 +313,14 @@ tsdb_mask(char *pagedata, BlockNumber blkno)
 	if (opaque->page_id != TSDB_PAGE_ID)
 		return;
 	if (opaque->page_type == TSDB_PAGE_META)
-		TsdbPageGetMeta(page)->head_hint = InvalidBlockNumber;
+	{
+		TsdbMetaPage meta = TsdbPageGetMeta(page);
+		uint32		i;
+
+		meta->head_hint = InvalidBlockNumber;
+		for (i = 0; i < meta->nsegments && i < TSDB_MAX_SEGMENTS; i++)
+			meta->segments[i].flags &= ~TSDB_SEG_HINT_MASK;
+	}
 	else if (opaque->page_type == TSDB_PAGE_HEAD)
 	{
 		char	   *p = TsdbHeadFirstRun(page);

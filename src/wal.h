@@ -19,6 +19,9 @@
 #define XLOG_TSDB_NEW_SERIES	0x10
 #define XLOG_TSDB_HEAD_APPEND	0x20
 #define XLOG_TSDB_FREEZE		0x30
+#define XLOG_TSDB_SEGMENT_PAGE	0x40
+#define XLOG_TSDB_HEAD_CONSUME	0x50
+#define XLOG_TSDB_SEGMENT_LIST	0x60
 
 /*
  * INIT_META: block 0 is (re)initialized from the record alone (WILL_INIT).
@@ -72,8 +75,12 @@ typedef struct xl_tsdb_head_append
 typedef struct xl_tsdb_freeze_run
 {
 	uint16		offset;
-	uint16		set_flags;		/* TSDB_RUN_FROZEN or TSDB_RUN_DEAD */
+	uint16		set_flags;		/* TSDB_RUN_FROZEN, TSDB_RUN_DEAD, and/or
+								 * XLH_FREEZE_CLEAR_XMAX */
 } xl_tsdb_freeze_run;
+
+/* not a run flag: reset an aborted compaction's xmax */
+#define XLH_FREEZE_CLEAR_XMAX	0x8000
 
 typedef struct xl_tsdb_freeze
 {
@@ -81,6 +88,34 @@ typedef struct xl_tsdb_freeze
 	TransactionId latest_frozen_xid;
 	uint16		nruns;
 } xl_tsdb_freeze;
+
+/*
+ * SEGMENT_PAGE: a segment page, written once, complete.
+ *	block 0: the page, as a full-page image (REGBUF_FORCE_IMAGE)
+ */
+
+/*
+ * HEAD_CONSUME: compaction moved runs of one head page into a segment.
+ *	block 0: head page; block data = nruns x uint16 run offsets
+ */
+typedef struct xl_tsdb_head_consume
+{
+	TransactionId xmax;			/* the compacting (sub)transaction */
+	uint16		nruns;
+} xl_tsdb_head_consume;
+
+/*
+ * SEGMENT_LIST: the metapage's segment list replaced (a segment added,
+ * retired entries removed, frozen).
+ *	block 0: metapage; block data = nsegments x TsdbSegmentEntry
+ */
+typedef struct xl_tsdb_segment_list
+{
+	uint32		next_segment_id;
+	uint32		nsegments;
+	/* newest xmax of the removed entries: standby snapshots older must go */
+	TransactionId latest_removed_xid;
+} xl_tsdb_segment_list;
 
 /* wal.c */
 extern void tsdb_rmgr_register(void);

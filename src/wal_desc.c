@@ -28,6 +28,12 @@ tsdb_identify(uint8 info)
 			return "HEAD_APPEND";
 		case XLOG_TSDB_FREEZE:
 			return "FREEZE";
+		case XLOG_TSDB_SEGMENT_PAGE:
+			return "SEGMENT_PAGE";
+		case XLOG_TSDB_HEAD_CONSUME:
+			return "HEAD_CONSUME";
+		case XLOG_TSDB_SEGMENT_LIST:
+			return "SEGMENT_LIST";
 	}
 	return NULL;
 }
@@ -76,6 +82,26 @@ tsdb_desc(StringInfo buf, XLogReaderState *record)
 
 				appendStringInfo(buf, "%u runs frozen or marked dead, latest frozen xid %u",
 								 xlrec->nruns, xlrec->latest_frozen_xid);
+				break;
+			}
+		case XLOG_TSDB_SEGMENT_PAGE:
+			appendStringInfoString(buf, "segment page image");
+			break;
+		case XLOG_TSDB_HEAD_CONSUME:
+			{
+				xl_tsdb_head_consume *xlrec = (xl_tsdb_head_consume *) data;
+
+				appendStringInfo(buf, "%u runs moved into a segment by xid %u",
+								 xlrec->nruns, xlrec->xmax);
+				break;
+			}
+		case XLOG_TSDB_SEGMENT_LIST:
+			{
+				xl_tsdb_segment_list *xlrec = (xl_tsdb_segment_list *) data;
+
+				appendStringInfo(buf, "%u segments, next segment id %u, latest removed xid %u",
+								 xlrec->nsegments, xlrec->next_segment_id,
+								 xlrec->latest_removed_xid);
 				break;
 			}
 		default:

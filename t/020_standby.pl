@@ -19,10 +19,14 @@ $primary->safe_psql('postgres', q{
 	CREATE TABLE m (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
 	INSERT INTO m VALUES ('up{job="a"}', '2026-01-01', 1);
 });
+# With page images on every record the primary writes WAL faster than a
+# checkpoint keeps it: a slot holds it until the standby has it.
+$primary->safe_psql('postgres', "SELECT pg_create_physical_replication_slot('standby_slot')");
 $primary->backup('bk');
 
 my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($primary, 'bk', has_streaming => 1);
+$standby->append_conf('postgresql.conf', "primary_slot_name = 'standby_slot'");
 $standby->start;
 # The primary attaches a page image to every tsdb record and the standby
 # compares each page it replays with it.
@@ -66,6 +70,18 @@ $primary->safe_psql('postgres', q{
 	VACUUM FULL full_t;
 	ALTER TABLE copy_t SET ACCESS METHOD heap;
 	ALTER TABLE copy_t SET ACCESS METHOD tsdb;
+	-- compaction: segment pages, consumed runs, segment lists; an aborted
+	-- compaction, a merge, and VACUUM dropping what no snapshot needs
+	CREATE TABLE cmp_t (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+	INSERT INTO cmp_t SELECT 'c{i="' || i % 50 || '"}', '2026-01-07'::timestamptz + (i / 50) * interval '5 s',
+	       round((i * 0.37)::numeric, 2) FROM generate_series(1, 30000) i;
+	SELECT tsdb.compact('cmp_t');
+	INSERT INTO cmp_t VALUES ('c{i="late"}', '2026-01-01', 'NaN');
+	BEGIN; SELECT tsdb.compact('cmp_t'); ROLLBACK;
+	SELECT tsdb.compact('cmp_t');
+	INSERT INTO cmp_t VALUES ('c{i="head"}', '2026-01-08', 1);
+	SELECT tsdb.compact('cmp_t', merge => true);
+	VACUUM cmp_t;
 });
 # Wait for everything inserted, not just what was written out (an
 # asynchronously flushed record would otherwise be missed).
@@ -80,6 +96,8 @@ my @queries = (
 	'SELECT * FROM trunc_t',
 	'SELECT * FROM inplace_t',
 	'SELECT count(*), sum(value) FROM full_t',
+	'SELECT series, ts, float8send(value) FROM cmp_t ORDER BY 1, 2, 3',
+	'SELECT segment_id, pages, level, xmax, samples FROM tsdb.segments(\'cmp_t\') ORDER BY 1',
 );
 for my $q (@queries)
 {

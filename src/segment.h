@@ -1,0 +1,96 @@
+/*-------------------------------------------------------------------------
+ *
+ * segment.h
+ *	  Immutable segments: compressed per-series chunks on chained pages.
+ *
+ * Compaction writes a segment as a chain of pages of type
+ * TSDB_PAGE_SEGMENT.  Each page holds whole chunks, packed between the page
+ * header and pd_lower, ordered by (series_id, min_ts) across the chain.  A
+ * chunk is one series' samples sorted by time (equal timestamps keep their
+ * insertion order): a header, then the encoded timestamp column (unless it
+ * shares an identical column of an earlier chunk on the same page), then
+ * the encoded value column (compress.h).  Pages never point into each other,
+ * so any page decodes on its own.
+ *
+ * The header carries the chunk's series, count, time range, min/max/sum of
+ * its values and a CRC-32C of the header and both columns; readers verify
+ * it before decoding and report damage as data corruption.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TSDB_SEGMENT_H
+#define TSDB_SEGMENT_H
+
+#include "storage/buf.h"
+#include "storage/bufpage.h"
+#include "utils/relcache.h"
+#include "utils/snapshot.h"
+
+#include "head.h"
+#include "meta.h"
+
+/* Stored packed (read and written with memcpy): 56 bytes. */
+typedef struct TsdbChunkHeader
+{
+	uint32		series_id;
+	uint16		count;
+	uint16		ts_ref;			/* 0: own timestamp column follows; else the
+								 * page offset of the chunk owning it */
+	uint16		ts_len;			/* own timestamp column bytes (0 with ts_ref) */
+	uint16		values_len;
+	uint32		checksum;		/* CRC-32C of header (this field 0) + columns */
+	int64		min_ts;
+	int64		max_ts;
+	float8		min;
+	float8		max;
+	float8		sum;
+} TsdbChunkHeader;
+
+#define TSDB_CHUNK_HEADER_SIZE	56
+
+/* Samples per chunk: the tsdb.chunk_samples GUC, at most this. */
+#define TSDB_CHUNK_MAX_SAMPLES	8192
+
+/* Room for chunks on one segment page. */
+#define TSDB_SEGMENT_PAGE_CAPACITY \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(TsdbPageOpaqueData)))
+
+extern int	tsdb_chunk_samples;
+
+/* Writing: compaction feeds sorted samples, series by series. */
+typedef struct TsdbSegmentWriter TsdbSegmentWriter;
+
+extern TsdbSegmentWriter *tsdb_segment_writer_begin(Relation rel,
+													uint32 segment_id);
+extern void tsdb_segment_writer_add(TsdbSegmentWriter *w, uint32 series_id,
+									const int64 *ts, const float8 *values,
+									int n);
+extern void tsdb_segment_writer_finish(TsdbSegmentWriter *w,
+									   TsdbSegmentEntry *entry);
+
+/* Reading. */
+extern int	tsdb_segment_page_chunks(Relation rel, Page page, BlockNumber blkno,
+									 uint16 *offsets, int max);
+extern int	tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno,
+							  uint16 offset, TsdbSample *out);
+
+/* Called for each chunk of a segment, its page share-locked. */
+typedef void (*TsdbChunkCallback) (Relation rel, Page page, BlockNumber blkno,
+								   uint16 offset, void *arg);
+extern void tsdb_segment_foreach_chunk(Relation rel, const TsdbSegmentEntry *seg,
+									   BufferAccessStrategy strategy,
+									   BlockNumber nblocks,
+									   TsdbChunkCallback fn, void *arg);
+
+/* Visibility of a segment entry (visibility.c). */
+struct TsdbXidMemo;
+extern bool tsdb_segment_visible(const TsdbSegmentEntry *seg,
+								 Snapshot snapshot, struct TsdbXidMemo *memo,
+								 CommandId my_compact_cid);
+extern bool tsdb_segment_live(const TsdbSegmentEntry *seg);
+struct GlobalVisState;
+extern bool tsdb_segment_removable(const TsdbSegmentEntry *seg,
+								   struct GlobalVisState *vis,
+								   TransactionId *latest_removed);
+
+#endif							/* TSDB_SEGMENT_H */
