@@ -853,6 +853,8 @@ sub run_checks
 	$check_seconds += time - $t0;
 	note(sprintf('checks in %s: %.2f s, %d rows in m', $role, time - $t0, $1)) if $PROFILE && $out =~ /^1\|\d+\|\d+\|(\d+)\|/m;
 	$checks_run += @checks;
+	my @failing = map { $checks[$_->[0]][0] } grep { $_->[1] || $_->[2] || $_->[3] != $_->[4] }
+	  map { [ split /\|/ ] } split /\n/, $out;
 	for my $line (split /\n/, $out)
 	{
 		my ($i, $ab, $ba, $na, $nb) = split /\|/, $line;
@@ -864,7 +866,8 @@ sub run_checks
 		mismatch("check '$checks[$i][0]' $where",
 			"tsdb query: $qm\nheap query: $qh\n"
 			  . "rows: tsdb $na, heap $nb; only in tsdb: $ab, only in heap: $ba\n"
-			  . "first rows only in tsdb:\n$d1\nfirst rows only in heap:\n$d2");
+			  . "first rows only in tsdb:\n$d1\nfirst rows only in heap:\n$d2\n"
+			  . "all checks failing in this batch: @failing");
 		return 0;
 	}
 	return 1;
@@ -896,6 +899,46 @@ sub run_prepared
 		return 0;
 	}
 	return 1;
+}
+
+# A SCROLL cursor over the tsdb table, read forward, backward and at absolute
+# positions: backward must give the forward rows in reverse, FETCH ABSOLUTE k
+# the k-th forward row, and the rows must be the heap table's (read in the
+# same REPEATABLE READ transaction).
+sub run_cursor
+{
+	# a few series only (the rows go through the TAP log), one row a hash
+	my $where = chance(0.5) ? ' WHERE series @@ ' . sql_str((random_matchers())[0][1])
+	  : ' WHERE series IN (' . join(', ', map { sql_str(render_labels($series[ random_series_index() ])) } 1 .. 3) . ')';
+	my $cols = q{md5(series::text || ts::text || float8send(value)::text)};
+	my $sql = "BEGIN ISOLATION LEVEL REPEATABLE READ;\n"
+	  . "DECLARE c SCROLL CURSOR FOR SELECT $cols FROM m$where;\n"
+	  . "FETCH FORWARD ALL FROM c;\n\\echo =====\nFETCH BACKWARD ALL FROM c;\n\\echo =====\n";
+	my @abs = map { 1 + rint(500) } 1 .. 3;
+	$sql .= "FETCH ABSOLUTE $_ FROM c;\n\\echo =====\n" for @abs;
+	$sql .= "SELECT $cols FROM h$where;\nCOMMIT;";
+	my @parts = split /^=====\n?/m, sq('main', $sql), -1;
+	my @fwd = split /\n/, $parts[0];
+	my @bwd = split /\n/, $parts[1];
+	my @heap = split /\n/, $parts[5] // '';
+	my $err;
+	if (join("\n", reverse @bwd) ne join("\n", @fwd))
+	{
+		$err = sprintf('FETCH BACKWARD ALL (%d rows) is not FETCH FORWARD ALL (%d rows) reversed', scalar @bwd, scalar @fwd);
+	}
+	for my $i (0 .. 2)
+	{
+		my $got = $parts[ 2 + $i ];
+		$got =~ s/\n$//;
+		my $want = $fwd[ $abs[$i] - 1 ] // '';
+		$err //= "FETCH ABSOLUTE $abs[$i] gave '$got', forward row $abs[$i] is '$want'" if $got ne $want;
+	}
+	$err //= sprintf('cursor rows (%d) differ from heap rows (%d)', scalar @fwd, scalar @heap)
+	  if join("\n", sort @fwd) ne join("\n", sort @heap);
+	$kind_count{cursor}++;
+	return 1 unless $err;
+	mismatch("SCROLL cursor on m$where", $err);
+	return 0;
 }
 
 # ---------------------------------------------------------------------------
@@ -1282,6 +1325,7 @@ sub one_step_end
 	my $kind = shift;
 	return 0 unless run_checks('main', "after step $step ($kind)");
 	return 0 if chance(0.3) && !run_prepared();
+	return 0 if chance(0.15) && !run_cursor();
 	if ($reader && $step >= $reader->{until})
 	{
 		return 0 unless reader_close();
