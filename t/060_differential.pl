@@ -5,6 +5,15 @@
 # The heap table is the oracle: the test keeps no model of the data, so any
 # deterministic SQL can be used to write it.
 #
+# Compared (build_checks): the whole table and count(*); series = one label
+# set, IN a list; series @@ with each matcher kind (=, !=, =~, !~, mixed);
+# @> and ->; time ranges (closed, BETWEEN, open-ended, empty, a point,
+# +/-infinity); per-series count/min/max/exact numeric sum; hourly buckets;
+# the latest timestamp per series (DISTINCT ON) and every value at it;
+# duplicate (series, ts); nested-loop rescans; a self join.  Also prepared
+# statements executed with several parameters (custom and generic plans), and
+# a SCROLL cursor read forward, backward and at absolute positions.
+#
 # Workload (each step picks one at random, weights in %STEP_WEIGHT): writes by
 # single-row INSERT, multi-row INSERT (VALUES lists of 1-200 rows), INSERT ...
 # SELECT from generate_series, COPY FROM a file / FROM PROGRAM / psql's \copy
@@ -46,7 +55,9 @@
 # sure every kind of step ran at least once, restarts once more and checks.
 #
 # The seed is printed; TSDB_DIFF_SEED=n reruns the same workload (the random
-# generator is our own xorshift128, so nothing else in the process shifts it).
+# generator is our own xorshift128, so nothing else in the process shifts it;
+# only the timing of the background writer against the main session varies).
+# To run this test alone: sudo bash scripts/difftest.sh (same variables).
 # Every statement is appended to workload.sql in the node's base directory,
 # with the COPY files it reads beside it, for reproducing a failure.
 #
