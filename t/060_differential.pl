@@ -686,7 +686,8 @@ sub w_self
 # run makes sure every kind ran once).
 my ($force_write, $force_mode);
 my %WRITE_WEIGHT = (single => 10, values => 22, gs => 14, copy => 22, copy_bad => 3, fail => 4, self => 5);
-my %MODE_WEIGHT = (auto => 35, commit => 30, rollback => 10, savepoints => 17, twophase => 5, truncate_then_write => 3);
+my %MODE_WEIGHT = (auto => 35, commit => 30, rollback => 10, savepoints => 17, twophase => 5, truncate_then_write => 3,
+	many_subxacts => 3);
 
 my $bg;    # the background writer, when one runs
 
@@ -1098,6 +1099,12 @@ sub mid_xact_hooks
 		$kind_count{check_in_xact}++;
 		return 0 unless run_checks('main', 'inside the writing transaction');
 	}
+	if (chance(0.1))
+	{
+		# another backend's view of the open transaction
+		$kind_count{check_in_other_session}++;
+		return 0 unless run_checks('aux', 'in another session while the writing transaction is open');
+	}
 	if (chance(0.08))
 	{
 		$kind_count{aux_vacuum}++;
@@ -1138,6 +1145,30 @@ sub step_write
 		{
 			return 0 unless exec_write(random_write(), 0);
 		}
+		return 1;
+	}
+	if ($mode eq 'many_subxacts')
+	{
+		# More subtransactions with samples than a backend's PGPROC caches
+		# (64): other snapshots see the transaction as "suboverflowed" and
+		# must go through pg_subtrans.  Savepoints nest, some are released,
+		# some rolled back.
+		sq('main', 'BEGIN;');
+		my $sql = '';
+		my $n = 65 + rint(60);
+		for my $i (1 .. $n)
+		{
+			my $w = chance(0.7) ? w_single() : w_values();
+			$sql .= "SAVEPOINT x$i;\n" . for_table($w->{sql}, 'm') . "\n" . for_table($w->{sql}, 'h') . "\n";
+			$sql .= chance(0.25) ? "ROLLBACK TO SAVEPOINT x$i;\n" : chance(0.5) ? "RELEASE SAVEPOINT x$i;\n" : '';
+			$ops += $w->{n} + 2;
+		}
+		sq('main', $sql);
+		return 0 unless mid_xact_hooks();
+		# another backend's view of it, while it is in progress
+		return 0 unless run_checks('aux', 'in another session while a transaction with many subtransactions runs');
+		$ops += 2;
+		sq('main', chance(0.8) ? 'COMMIT;' : 'ROLLBACK;');
 		return 1;
 	}
 	if ($mode eq 'truncate_then_write')
