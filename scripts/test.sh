@@ -18,6 +18,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	chown -R postgres:postgres "$B"
 	status=0
 	runuser -u postgres -- env PROVE_FLAGS="${PROVE_FLAGS:-}" PROVE_TESTS="${PROVE_TESTS:-}" \
+		TSDB_DIFF_SEED="${TSDB_DIFF_SEED:-}" TSDB_DIFF_OPS="${TSDB_DIFF_OPS:-}" \
 		bash "$B/scripts/test.sh" || status=$?
 	if [ $status -ne 0 ]; then
 		for f in "$B"/regression.diffs "$B"/output_iso/regression.diffs; do
