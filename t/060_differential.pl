@@ -73,7 +73,7 @@ use IPC::Run;
 
 # Set to 1 once tsdb.compact(regclass) has landed: the test then fails when
 # the function is missing instead of reporting the steps as not exercised.
-my $REQUIRE_COMPACT = 0;
+my $REQUIRE_COMPACT = 1;
 
 sub env_or { my ($name, $default) = @_; return defined $ENV{$name} && $ENV{$name} ne '' ? $ENV{$name} : $default; }
 my $seed = env_or('TSDB_DIFF_SEED', 60);
@@ -1301,8 +1301,11 @@ sub run_step
 	$ops++;
 	if ($kind eq 'compact')
 	{
-		my $r = sq('main', q{SELECT tsdb.compact('m'::regclass);});
+		# one in four also merges every live segment into the new one
+		my $merge = chance(0.25) ? 'true' : 'false';
+		my $r = sq('main', "SELECT tsdb.compact('m'::regclass, merge => $merge);");
 		die "step $step: tsdb.compact returned '$r', not a count\n" unless $r =~ /^\d+$/;
+		$kind_count{compact_merge}++ if $merge eq 'true';
 		$compacted++;
 	}
 	elsif ($kind eq 'drop_before')
