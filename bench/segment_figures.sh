@@ -5,10 +5,14 @@
 # write WAL).  For each data set:
 #
 #  1. Compaction throughput: the data is COPYed into a fresh tsdb table
-#     (in its time order), then `SELECT tsdb.compact(...)` is timed, right
-#     after a CHECKPOINT; samples/s and WAL bytes per sample of the
-#     compaction, and WAL bytes per byte of segment written.  Median of 3
-#     runs, a fresh table each.
+#     (in its time order), then `SELECT tsdb.compact(...)` is timed; samples/s
+#     and WAL bytes per sample of the compaction, and WAL bytes per byte of
+#     segment written.  Two cases: a CHECKPOINT between the load and the
+#     compaction (the worst case: stamping each head page's runs is the
+#     page's first change since the checkpoint and logs its full image), and
+#     none (the head pages were written in the same checkpoint cycle, as with
+#     a compaction every few seconds).  Median of 3 runs each, a fresh table
+#     each.
 #  2. Bytes per sample, lossless: after compaction and VACUUM FULL (which
 #     keeps segments and leaves no head), pg_total_relation_size / samples;
 #     the segment's timestamps, values and index (chunk headers and series
@@ -56,27 +60,30 @@ gcc -O2 -Wall -Wextra -Werror -o "$DIR/gen" "$here/bench/gen.c" -lm
 chown postgres:postgres "$DIR"/*.copy
 
 psql -q -c "CREATE EXTENSION tsdb" \
-	-c "CREATE TABLE runs (data text, run int, samples bigint, seconds float8, wal numeric, seg_bytes numeric)" \
+	-c "CREATE TABLE runs (data text, ckpt bool, run int, samples bigint, seconds float8, wal numeric, seg_bytes numeric)" \
 	-c "CREATE TABLE scans (data text, tbl text, run int, seconds float8)"
 have_stats=$(psql -At -c "SELECT to_regproc('tsdb.stats') IS NOT NULL")
 
 for data in real gen; do
-	echo "== $data: compaction, 3 runs" >&2
+	echo "== $data: compaction, 3 runs with and without a checkpoint before" >&2
 	for run in 1 2 3; do
-		psql -q <<SQL
+		for ckpt in true false; do
+			psql -q <<SQL
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS c_$data;
+CHECKPOINT;
 CREATE TABLE c_$data (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
 COPY c_$data FROM '$DIR/$data.copy';
-CHECKPOINT;
+$([ $ckpt = true ] && echo "CHECKPOINT;" || true)
 SELECT pg_current_wal_insert_lsn() AS l0, clock_timestamp() AS t0 \gset
 SELECT tsdb.compact('c_$data') AS moved \gset
 SELECT pg_current_wal_insert_lsn() AS l1, clock_timestamp() AS t1 \gset
-INSERT INTO runs SELECT '$data', $run, :moved,
+INSERT INTO runs SELECT '$data', $ckpt, $run, :moved,
 	extract(epoch FROM :'t1'::timestamptz - :'t0'::timestamptz),
 	pg_wal_lsn_diff(:'l1', :'l0'),
 	(SELECT sum(pages) * current_setting('block_size')::int FROM tsdb.segments('c_$data'));
 SQL
+		done
 	done
 	echo "== $data: sizes and scans" >&2
 	psql -q <<SQL
@@ -114,12 +121,12 @@ out="$here/bench/results/segment_figures.md"
 	echo
 	echo "## Compaction (median of 3 runs, the whole head into one segment)"
 	echo
-	psql -A -F ' | ' -P footer=off <<'SQL' | sed -e 's/^/| /' -e 's/$/ |/' | sed '2i| --- | ---: | ---: | ---: | ---: |'
-SELECT data, max(samples) AS samples,
+	psql -A -F ' | ' -P footer=off <<'SQL' | sed -e 's/^/| /' -e 's/$/ |/' | sed '2i| --- | --- | ---: | ---: | ---: | ---: |'
+SELECT data, CASE WHEN ckpt THEN 'yes' ELSE 'no' END AS "checkpoint before", max(samples) AS samples,
        round(max(samples) / percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds))::bigint AS "samples/s",
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY wal / samples)::numeric, 3) AS "WAL bytes/sample",
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY wal / seg_bytes)::numeric, 3) AS "WAL / segment bytes"
-  FROM runs GROUP BY data ORDER BY data DESC;
+  FROM runs GROUP BY data, ckpt ORDER BY data DESC, ckpt DESC;
 SQL
 	echo
 	echo "## Bytes per sample after compaction and VACUUM FULL (lossless)"
