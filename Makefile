@@ -23,6 +23,10 @@ OBJS = \
 	src/inspect.o \
 	src/segment.o \
 	src/compaction.o \
+	src/compaction_write.o \
+	src/merge_policy.o \
+	src/options.o \
+	src/retention.o \
 	src/compress_alp.o \
 	src/compress_bits.o \
 	src/compress_crc.o \

@@ -152,10 +152,23 @@ CREATE FUNCTION tsdb.series(rel regclass, OUT series_id int8, OUT labels tsdb.la
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'tsdb_series_list' LANGUAGE C STRICT;
 
--- Move committed head samples into a new compressed segment; with merge,
--- also rewrite every live segment into it.  Returns the head samples moved.
+-- Move committed head samples into a new compressed segment and merge
+-- segments as the merge policy says (tsdb.merge_* settings); with merge,
+-- rewrite every live segment into one.  Returns the head samples moved.
 CREATE FUNCTION tsdb.compact(rel regclass, merge bool DEFAULT false) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'tsdb_compact' LANGUAGE C STRICT VOLATILE;
+
+-- Remove the samples older than a cutoff: segments entirely older are
+-- retired, the segments and committed head runs that straddle it are
+-- rewritten without the old samples.  Same MVCC hand-over as compaction.
+CREATE FUNCTION tsdb.drop_before(rel regclass, older_than timestamptz,
+	OUT samples_removed int8, OUT segments_dropped int4, OUT segments_rewritten int4)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'tsdb_drop_before' LANGUAGE C STRICT VOLATILE;
+
+-- The table's tsdb.retention storage parameter, NULL when it has none.
+CREATE FUNCTION tsdb.retention(rel regclass) RETURNS interval
+	AS 'MODULE_PATHNAME', 'tsdb_retention' LANGUAGE C STRICT STABLE;
 
 CREATE FUNCTION tsdb.segments(rel regclass,
 	OUT segment_id int8, OUT first_block int8, OUT pages int8, OUT level int4,

@@ -1,20 +1,26 @@
 /*-------------------------------------------------------------------------
  *
  * compaction.c
- *	  Moving committed head samples into a new immutable segment.
+ *	  Moving committed head samples into new immutable segments, merging
+ *	  segments and dropping old samples, all through one MVCC hand-over.
  *
- * tsdb.compact(table) runs in the caller's ordinary transaction C, with its
- * own xid (never inside lazy VACUUM, whose xid other snapshots leave out).
- * It copies every committed, not yet consumed head run into a new segment
- * with xmin = C and stamps those runs with xmax = C: a snapshot that counts
- * C as committed sees the segment and not the runs, any other snapshot the
- * runs and not the segment.  Aborted runs are left out.  When the metapage's
- * segment list has no room left, every live segment is merged into the new
- * one as well (retired with xmax = C).
+ * tsdb.compact(table) and tsdb.drop_before(table, cutoff) run in the
+ * caller's ordinary transaction X, with its own xid (never inside lazy
+ * VACUUM, whose xid other snapshots leave out).  They copy committed, not
+ * yet consumed head runs into a new segment with xmin = X and stamp those
+ * runs with xmax = X; segments merged into new ones, or dropped by the
+ * cutoff, get xmax = X too.  A snapshot that counts X as committed sees the
+ * new segments and none of what they replace, any other snapshot the old
+ * state.  Aborted runs are left out.  Which segments are merged is the
+ * merge policy's decision (merge_policy.c); when the metapage's segment
+ * list would be nearly full, every live segment is merged into one.
  *
- * ShareUpdateExclusiveLock keeps compactions and VACUUM of the table apart
- * while inserts and reads go on.  A crash or an error before commit leaves
- * an aborted C: the runs stay visible, the segment never becomes so.
+ * ShareUpdateExclusiveLock keeps compactions, retention and VACUUM of the
+ * table apart while inserts and reads go on.  A crash or an error before
+ * commit leaves an aborted X: the runs and old segments stay visible, the
+ * new segments never become so.  A table is rewritten at most once per
+ * transaction: scans of the transaction itself tell old from new by the
+ * one command id that did it.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,6 +41,7 @@
 
 #include "compaction.h"
 #include "head.h"
+#include "merge_policy.h"
 #include "meta.h"
 #include "segment.h"
 #include "tsdb.h"
@@ -49,7 +56,6 @@ typedef struct Gathered
 	TsdbSample *samples;
 	int64		n;
 	int64		cap;
-	TsdbSample *chunkbuf;		/* one decoded chunk, when merging */
 } Gathered;
 
 static void
@@ -70,20 +76,6 @@ gather(Gathered *g, const TsdbSample *s, int n)
 	g->n += n;
 }
 
-static int
-sample_cmp(const void *a, const void *b)
-{
-	const TsdbSample *x = a;
-	const TsdbSample *y = b;
-
-	if (x->series_id != y->series_id)
-		return x->series_id < y->series_id ? -1 : 1;
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	/* duplicates: any order is right; make it deterministic */
-	return memcmp(&x->value, &y->value, sizeof(float8));
-}
-
 /* Runs of one head page to stamp. */
 typedef struct PageRuns
 {
@@ -92,12 +84,25 @@ typedef struct PageRuns
 	uint16	   *offsets;
 } PageRuns;
 
+/* Does the run hold a sample older than the cutoff? */
+static bool
+has_older(const TsdbSample *s, int n, int64 cutoff)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (s[i].ts < cutoff)
+			return true;
+	return false;
+}
+
 /*
- * Collect the committed runs nobody has consumed yet.  Runs of transactions
- * still in progress (ours included) stay in the head.
+ * Collect the committed runs nobody has consumed yet: all of them for a
+ * compaction, those holding samples older than the cutoff for retention.
+ * Runs of transactions still in progress (ours included) stay in the head.
  */
 static List *
-gather_head(Relation rel, Gathered *g, int64 *moved)
+gather_head(Relation rel, Gathered *g, int64 cutoff, int64 *moved)
 {
 	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
 	BlockNumber blkno;
@@ -128,6 +133,9 @@ gather_head(Relation rel, Gathered *g, int64 *moved)
 			if (tsdb_run_status(run, b) != TSDB_RUN_LIVE)
 				continue;
 			/* consumed by an aborted compaction: take it again */
+			tsdb_run_read_samples(run, buf);
+			if (cutoff != TSDB_NO_CUTOFF && !has_older(buf, run->nsamples, cutoff))
+				continue;
 			if (pr == NULL)
 			{
 				pr = palloc(sizeof(PageRuns));
@@ -137,7 +145,6 @@ gather_head(Relation rel, Gathered *g, int64 *moved)
 				pages = lappend(pages, pr);
 			}
 			pr->offsets[pr->nruns++] = TsdbRunOffset(run, page);
-			tsdb_run_read_samples(run, buf);
 			gather(g, buf, run->nsamples);
 			*moved += run->nsamples;
 		}
@@ -145,17 +152,6 @@ gather_head(Relation rel, Gathered *g, int64 *moved)
 	}
 	pfree(buf);
 	return pages;
-}
-
-/* Decode one chunk of a segment being merged into the gathered samples. */
-static void
-gather_chunk(Relation rel, Page page, BlockNumber blkno, uint16 offset,
-			 void *arg)
-{
-	Gathered   *g = arg;
-	int			n = tsdb_chunk_decode(rel, page, blkno, offset, g->chunkbuf);
-
-	gather(g, g->chunkbuf, n);
 }
 
 /* Stamp the consumed runs of each page with xmax = xid, with WAL. */
@@ -209,120 +205,310 @@ tsdb_compacted_in_xact(const TsdbMetaPageData *meta)
 	return false;
 }
 
-int64
-tsdb_compact_relation(Relation rel, bool merge_all)
+/* What to do with each entry of the segment list. */
+typedef enum EntryAction
 {
-	TsdbMetaPageData meta;
-	TransactionId xid;
-	CommandId	cid;
+	ENTRY_REMOVE,				/* no snapshot needs it: leaves the list */
+	ENTRY_KEEP,					/* not live (or empty): stays as it is */
+	ENTRY_RETIRE,				/* entirely older than the cutoff */
+	ENTRY_NODE					/* live: a node of the merge plan */
+} EntryAction;
+
+/* The error for a second rewrite of a table in one transaction. */
+static void
+refuse_second_rewrite(Relation rel)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("tsdb.compact() or tsdb.drop_before() already ran on table \"%s\" in this transaction",
+					RelationGetRelationName(rel)),
+			 errdetail("A table's segments are rewritten at most once per transaction."),
+			 errhint("Commit, then call it again.")));
+}
+
+/*
+ * The one engine behind compaction, merges and retention.  In the caller's
+ * transaction X (the caller holds ShareUpdateExclusiveLock):
+ *
+ *	- committed head runs (for retention, only those holding samples older
+ *	  than the cutoff) are read and stamped with xmax = X;
+ *	- live segments entirely older than the cutoff are retired (xmax = X);
+ *	  those that straddle it are rewritten without their old samples;
+ *	- the head samples that remain become a level-0 segment, and the merge
+ *	  policy (merge_policy.c) decides which segments are merged with it or
+ *	  with each other; every new segment gets xmin = X, every segment it
+ *	  replaces xmax = X;
+ *	- the segment list is written once, with the new entries.
+ *
+ * A snapshot that counts X as committed sees the new segments and none of
+ * what they replace; any other snapshot sees exactly the old state.
+ * cutoff is TSDB_NO_CUTOFF for a compaction.
+ */
+void
+tsdb_rewrite_relation(Relation rel, bool merge_all, int64 cutoff,
+					  TsdbCompactStats *stats)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	TsdbMetaPageData *meta;
 	Gathered	g = {0};
 	List	   *pages;
-	int64		moved = 0;
-	TsdbSegmentEntry list[TSDB_MAX_SEGMENTS];
-	uint32		nlist = 0;
-	uint32		nlive = 0;
-	uint16		level = 0;
-	TsdbSegmentEntry entry;
-	TsdbSegmentWriter *w;
-	TransactionId latest_removed = InvalidTransactionId;
+	int64		kept;
+	int64		head_min = PG_INT64_MAX;
+	int64		head_max = PG_INT64_MIN;
+	int64		i;
+	EntryAction *action;
+	int		   *node_of;
+	int			head_node = -1;
+	TsdbMergePlan plan;
 	GlobalVisState *vis = GlobalVisTestFor(rel);
-	uint32		i;
-	int64		start;
+	TransactionId latest_removed = InvalidTransactionId;
+	TransactionId xid;
+	CommandId	cid;
+	TsdbSegmentEntry *list;
+	uint32		nlist = 0;
+	uint32		nkept = 0;
+	uint32		next_segment_id;
+	bool		work;
+	bool		marker;
+	bool		relevel = false;
+	int			n;
 
-	tsdb_read_meta(rel, &meta);
-	if (tsdb_compacted_in_xact(&meta))
-		ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("tsdb table \"%s\" was already compacted in this transaction",
-							RelationGetRelationName(rel)),
-					 errhint("Commit, then compact again.")));
+	memset(stats, 0, sizeof(TsdbCompactStats));
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "tsdb compaction",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
 
-	/* an xid before the first byte of WAL (pg15-internals.md 9.1) */
-	xid = GetCurrentTransactionId();
-	cid = GetCurrentCommandId(true);
+	meta = palloc(sizeof(TsdbMetaPageData));
+	tsdb_read_meta(rel, meta);
+	if (tsdb_compacted_in_xact(meta))
+		refuse_second_rewrite(rel);
 
+	/* the head: committed runs, sorted, less what the cutoff removes */
 	g.cap = 4096;
-	g.chunkbuf = palloc(sizeof(TsdbSample) * TSDB_CHUNK_MAX_SAMPLES);
 	g.samples = palloc_extended(g.cap * sizeof(TsdbSample), MCXT_ALLOC_HUGE);
-	pages = gather_head(rel, &g, &moved);
-
-	/* keep what stays; merge everything live if there is no room left */
-	for (i = 0; i < meta.nsegments; i++)
-		if (tsdb_segment_live(&meta.segments[i]))
-			nlive++;
-	if (nlive + 1 > TSDB_MAX_SEGMENTS - 1)
-		merge_all = true;
-	if (moved == 0 && (!merge_all || nlive < 2))
-		return 0;
-
-	for (i = 0; i < meta.nsegments; i++)
-	{
-		TsdbSegmentEntry seg = meta.segments[i];
-
-		if (tsdb_segment_removable(&seg, vis, &latest_removed))
-			continue;
-		if (merge_all && tsdb_segment_live(&seg))
+	pages = gather_head(rel, &g, cutoff, &stats->head_samples);
+	kept = 0;
+	for (i = 0; i < g.n; i++)
+		if (g.samples[i].ts >= cutoff)
 		{
-			tsdb_segment_foreach_chunk(rel, &seg, NULL, InvalidBlockNumber,
-									   gather_chunk, &g);
-			seg.xmax = xid;
-			seg.flags &= ~(TSDB_SEG_XMAX_COMMITTED | TSDB_SEG_XMAX_INVALID);
-			level = Max(level, seg.level + 1);
+			head_min = Min(head_min, g.samples[i].ts);
+			head_max = Max(head_max, g.samples[i].ts);
+			g.samples[kept++] = g.samples[i];
 		}
-		list[nlist++] = seg;
+	stats->samples_removed += g.n - kept;
+	g.n = kept;
+	pg_qsort(g.samples, g.n, sizeof(TsdbSample), tsdb_sample_cmp);
+
+	/* the segment list: what goes, what stays, what the plan looks at */
+	tsdb_merge_plan_init(&plan, rel);
+	action = palloc(sizeof(EntryAction) * Max(meta->nsegments, 1));
+	node_of = palloc(sizeof(int) * Max(meta->nsegments, 1));
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		const TsdbSegmentEntry *seg = &meta->segments[i];
+
+		node_of[i] = -1;
+		if (tsdb_segment_removable(seg, vis, &latest_removed))
+		{
+			action[i] = ENTRY_REMOVE;
+			continue;
+		}
+		nkept++;
+		if (seg->nsamples == 0 || !tsdb_segment_live(seg))
+			action[i] = ENTRY_KEEP;
+		else if (seg->max_ts < cutoff)
+		{
+			action[i] = ENTRY_RETIRE;
+			stats->segments_dropped++;
+			stats->samples_removed += seg->nsamples;
+		}
+		else
+		{
+			bool		straddles = seg->min_ts < cutoff;
+
+			action[i] = ENTRY_NODE;
+			node_of[i] = tsdb_merge_plan_add(&plan, Max(seg->min_ts, cutoff),
+											 seg->max_ts, seg->level,
+											 straddles);
+			if (straddles)
+				stats->segments_rewritten++;
+		}
 	}
-	if (nlist >= TSDB_MAX_SEGMENTS)
+	if (g.n > 0)
+		head_node = tsdb_merge_plan_add(&plan, head_min, head_max, 0, true);
+
+	/*
+	 * Retention that writes no segment still leaves an entry (see below);
+	 * the fallback merges everything when the list would be nearly full.
+	 */
+	marker = pages != NIL || stats->segments_dropped > 0;
+	if (merge_all)
+		tsdb_merge_plan_all(&plan);
+	else
+	{
+		tsdb_merge_plan_run(&plan);
+		if (nkept + Max(tsdb_merge_plan_outputs(&plan), marker ? 1 : 0) >
+			TSDB_MAX_SEGMENTS - 2)
+			tsdb_merge_plan_all(&plan);
+	}
+	if (nkept + Max(tsdb_merge_plan_outputs(&plan), marker ? 1 : 0) >
+		TSDB_MAX_SEGMENTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("tsdb table \"%s\" has too many segments that snapshots still need",
 						RelationGetRelationName(rel)),
 				 errhint("Wait for long-running transactions to finish, then compact again.")));
 
-	pg_qsort(g.samples, g.n, sizeof(TsdbSample), sample_cmp);
+	/* levels the plan moved up without rewriting */
+	for (i = 0; i < meta->nsegments; i++)
+		if (action[i] == ENTRY_NODE && plan.nodes[node_of[i]].parent < 0 &&
+			plan.nodes[node_of[i]].level != meta->segments[i].level)
+			relevel = true;
 
-	w = tsdb_segment_writer_begin(rel, meta.next_segment_id);
-	start = 0;
-	while (start < g.n)
+	work = marker || relevel || tsdb_merge_plan_outputs(&plan) > 0;
+	if (!work)
 	{
-		int64		end = start;
-		int64		k;
-		int64	   *ts;
-		float8	   *values;
-
-		while (end < g.n && g.samples[end].series_id == g.samples[start].series_id)
-			end++;
-		ts = palloc_extended((end - start) * sizeof(int64), MCXT_ALLOC_HUGE);
-		values = palloc_extended((end - start) * sizeof(float8), MCXT_ALLOC_HUGE);
-		for (k = start; k < end; k++)
-		{
-			ts[k - start] = g.samples[k].ts;
-			values[k - start] = g.samples[k].value;
-		}
-		for (k = start; k < end; k += INT_MAX / 2)
-			tsdb_segment_writer_add(w, g.samples[start].series_id,
-									ts + (k - start), values + (k - start),
-									(int) Min(end - k, INT_MAX / 2));
-		pfree(ts);
-		pfree(values);
-		start = end;
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		return;
 	}
-	tsdb_segment_writer_finish(w, &entry);
-	entry.xmin = xid;
-	entry.cmin = cid;
-	entry.xmax = InvalidTransactionId;
-	entry.level = level;
-	entry.flags = 0;
+
+	/* an xid before the first byte of WAL (pg15-internals.md 9.1) */
+	xid = GetCurrentTransactionId();
+	cid = GetCurrentCommandId(true);
+	next_segment_id = meta->next_segment_id;
+	list = palloc(sizeof(TsdbSegmentEntry) * (TSDB_MAX_SEGMENTS + plan.nnodes + 1));
+
+	/* the entries that stay, stamped when they are replaced */
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		TsdbSegmentEntry seg = meta->segments[i];
+
+		switch (action[i])
+		{
+			case ENTRY_REMOVE:
+				continue;
+			case ENTRY_KEEP:
+				break;
+			case ENTRY_RETIRE:
+				seg.xmax = xid;
+				seg.flags &= ~(TSDB_SEG_XMAX_COMMITTED | TSDB_SEG_XMAX_INVALID);
+				break;
+			case ENTRY_NODE:
+				if (tsdb_merge_plan_root(&plan, node_of[i]) != node_of[i] ||
+					plan.nodes[node_of[i]].dirty)
+				{
+					seg.xmax = xid;
+					seg.flags &= ~(TSDB_SEG_XMAX_COMMITTED | TSDB_SEG_XMAX_INVALID);
+					if (tsdb_merge_plan_root(&plan, node_of[i]) != node_of[i])
+						stats->segments_merged++;
+				}
+				else
+					seg.level = plan.nodes[node_of[i]].level;
+				break;
+		}
+		list[nlist++] = seg;
+	}
+
+	/* the new segments, one per dirty node the plan left standing */
+	for (n = 0; n < plan.nnodes; n++)
+	{
+		const TsdbSegmentEntry **srcs;
+		int			nsrcs = 0;
+		bool		with_head;
+		TsdbSegmentEntry entry;
+
+		if (plan.nodes[n].parent >= 0 || !plan.nodes[n].dirty)
+			continue;
+		srcs = palloc(sizeof(TsdbSegmentEntry *) * Max(meta->nsegments, 1));
+		for (i = 0; i < meta->nsegments; i++)
+			if (action[i] == ENTRY_NODE &&
+				tsdb_merge_plan_root(&plan, node_of[i]) == n)
+				srcs[nsrcs++] = &meta->segments[i];
+		with_head = head_node >= 0 && tsdb_merge_plan_root(&plan, head_node) == n;
+		tsdb_write_segment(rel, next_segment_id++,
+						   with_head ? g.samples : NULL, with_head ? g.n : 0,
+						   srcs, nsrcs, cutoff, &stats->samples_removed,
+						   &entry);
+		entry.xmin = xid;
+		entry.cmin = cid;
+		entry.xmax = InvalidTransactionId;
+		entry.level = plan.nodes[n].level;
+		entry.flags = 0;
+		list[nlist++] = entry;
+		stats->segments_written++;
+		pfree(srcs);
+	}
+
+	/*
+	 * Retention that wrote nothing still hides what it retired from this
+	 * transaction's later commands: scans learn the command from an entry
+	 * with xmin = X, so leave an empty one (removable once X has ended).
+	 */
+	if (stats->segments_written == 0 && marker)
+	{
+		TsdbSegmentEntry marker;
+
+		memset(&marker, 0, sizeof(marker));
+		marker.segment_id = next_segment_id++;
+		marker.first_block = InvalidBlockNumber;
+		marker.xmin = xid;
+		marker.cmin = cid;
+		marker.xmax = InvalidTransactionId;
+		list[nlist++] = marker;
+	}
 
 	consume_runs(rel, pages, xid);
 	/* once committed, the consumed runs are garbage: bring autovacuum */
-	pgstat_update_heap_dead_tuples(rel, (int) Min(moved, PG_INT32_MAX));
+	if (stats->head_samples > 0)
+		pgstat_update_heap_dead_tuples(rel, (int) Min(stats->head_samples, PG_INT32_MAX));
 
-	list[nlist++] = entry;
-	tsdb_meta_set_segment_list(rel, meta.next_segment_id + 1, list, nlist,
+	tsdb_meta_set_segment_list(rel, next_segment_id, list, nlist,
 							   latest_removed);
-	pfree(g.samples);
-	pfree(g.chunkbuf);
-	return moved;
+
+	ereport(DEBUG1,
+			(errmsg("tsdb table \"%s\": %lld head samples moved, %d segments merged, %d dropped, %d rewritten, %d written, %lld samples removed",
+					RelationGetRelationName(rel),
+					(long long) stats->head_samples, stats->segments_merged,
+					stats->segments_dropped, stats->segments_rewritten,
+					stats->segments_written,
+					(long long) stats->samples_removed)));
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
+/* Compaction: move the committed head samples, merge as the policy says. */
+int64
+tsdb_compact_relation(Relation rel, bool merge_all)
+{
+	TsdbCompactStats stats;
+
+	tsdb_rewrite_relation(rel, merge_all, TSDB_NO_CUTOFF, &stats);
+	return stats.head_samples;
+}
+
+/*
+ * Open a table for tsdb.compact() or tsdb.drop_before(): a tsdb table the
+ * user owns, locked against other compactions and VACUUM.
+ */
+Relation
+tsdb_open_for_rewrite(Oid relid, const char *what)
+{
+	Relation	rel;
+
+	PreventCommandDuringRecovery(what);
+	rel = table_open(relid, ShareUpdateExclusiveLock);
+	if (!tsdb_relation_is_tsdb(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a tsdb table", RelationGetRelationName(rel)),
+				 rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ?
+				 errhint("Call %s on each of its tsdb partitions.", what) : 0));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	return rel;
 }
 
 /*
@@ -337,14 +523,7 @@ tsdb_compact(PG_FUNCTION_ARGS)
 	Relation	rel;
 	int64		moved;
 
-	PreventCommandDuringRecovery("tsdb.compact()");
-	rel = table_open(relid, ShareUpdateExclusiveLock);
-	if (!tsdb_relation_is_tsdb(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a tsdb table", RelationGetRelationName(rel))));
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	rel = tsdb_open_for_rewrite(relid, "tsdb.compact()");
 	moved = tsdb_compact_relation(rel, merge);
 	table_close(rel, NoLock);
 	PG_RETURN_INT64(moved);

@@ -29,6 +29,7 @@
 #include "utils/syscache.h"
 
 #include "am.h"
+#include "options.h"
 #include "tsdb.h"
 
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
@@ -65,7 +66,7 @@ refuse(Oid relid, const char *what)
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("cannot %s tsdb table \"%s\"", what, get_rel_name(relid)),
 			 errdetail("tsdb tables are append-only: samples cannot be updated, deleted or locked."),
-			 errhint("Remove samples with TRUNCATE, DROP TABLE, or by dropping a partition of a range-partitioned table.")));
+			 errhint("Remove old samples with tsdb.drop_before(), or with TRUNCATE, DROP TABLE, or by dropping a partition of a range-partitioned table.")));
 }
 
 static void
@@ -151,6 +152,21 @@ check_alter_table(AlterTableStmt *stmt)
 	}
 }
 
+/* Run a utility statement the way it would run without tsdb's hook. */
+static void
+next_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					bool readOnlyTree, ProcessUtilityContext context,
+					ParamListInfo params, QueryEnvironment *queryEnv,
+					DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+							queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
+
 static void
 tsdb_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					bool readOnlyTree, ProcessUtilityContext context,
@@ -162,12 +178,12 @@ tsdb_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	if (IsA(parsetree, AlterTableStmt))
 		check_alter_table((AlterTableStmt *) parsetree);
 
-	if (prev_ProcessUtility)
-		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-							queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
+	/* tsdb.* storage parameters, which heap's validation would refuse */
+	if (tsdb_options_utility(pstmt, queryString, readOnlyTree, context, params,
+							 queryEnv, dest, qc, next_ProcessUtility))
+		return;
+	next_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+						queryEnv, dest, qc);
 }
 
 /* No parallel scans of tsdb tables: every scan reads the whole head itself. */

@@ -25,6 +25,8 @@
 #include "utils/syscache.h"
 
 #include "compaction.h"
+#include "merge_policy.h"
+#include "segment.h"
 #include "series.h"
 #include "tsdb.h"
 #include "wal.h"
@@ -73,6 +75,42 @@ _PG_init(void)
 							&tsdb_head_max_pages,
 							131072, 0, INT_MAX / 2,
 							PGC_USERSET, GUC_UNIT_BLOCKS,
+							NULL, NULL, NULL);
+
+	/*
+	 * Compaction's chunk size: a chunk is the unit a query decodes and skips
+	 * by its time range; 2048 samples (about 6 hours at a 10 s scrape)
+	 * amortize the 56-byte chunk header and keep a decoded chunk at 48 kB.
+	 */
+	DefineCustomIntVariable("tsdb.chunk_samples",
+							"Samples per compressed chunk written by compaction.",
+							"Smaller chunks let queries of short time ranges decode less; larger ones compress better.",
+							&tsdb_chunk_samples,
+							2048, 16, TSDB_CHUNK_MAX_SAMPLES,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	/* the merge policy: merge_policy.c says why these defaults */
+	DefineCustomIntVariable("tsdb.merge_min_segments",
+							"Segments of one level in one time window that are merged into one of the next level.",
+							NULL,
+							&tsdb_merge_min_segments,
+							4, 2, 16,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("tsdb.merge_base_window",
+							"Width of the time windows of level-0 segments.",
+							"Each level's windows are tsdb.merge_level_factor times wider than the level below.",
+							&tsdb_merge_base_window,
+							2 * 60 * 60, 1, INT_MAX,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("tsdb.merge_level_factor",
+							"How many times wider each merge level's time windows are than the level below.",
+							NULL,
+							&tsdb_merge_level_factor,
+							4, 2, 16,
+							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("tsdb");

@@ -279,15 +279,26 @@ tsdb_segment_live(const TsdbSegmentEntry *seg)
 
 /*
  * May a segment entry leave the list?  When its creator aborted (or crashed),
- * or when a committed merge or retention retired it and no snapshot can
- * still see it.  latest_removed tracks the newest such retiring xid, for
- * the conflicts a standby must raise when it replays the removal.
- * Compaction and VACUUM both use this one rule.
+ * when a committed merge or retention retired it and no snapshot can still
+ * see it, or when it is an empty marker whose transaction has ended.
+ * latest_removed tracks the newest such retiring xid, for the conflicts a
+ * standby must raise when it replays the removal.  Compaction, retention
+ * and VACUUM all use this one rule.
  */
 bool
 tsdb_segment_removable(const TsdbSegmentEntry *seg, GlobalVisState *vis,
 					   TransactionId *latest_removed)
 {
+	/*
+	 * An empty entry (retention that wrote no segment leaves one) only tells
+	 * its own transaction's scans which command retired what: once that
+	 * transaction has ended, there is nothing in it to read.
+	 */
+	if (seg->nsamples == 0 && seg->npages == 0 &&
+		((seg->flags & TSDB_SEG_FROZEN) ||
+		 (!TransactionIdIsCurrentTransactionId(seg->xmin) &&
+		  !TransactionIdIsInProgress(seg->xmin))))
+		return true;
 	if (!(seg->flags & TSDB_SEG_FROZEN) &&
 		!TransactionIdIsCurrentTransactionId(seg->xmin) &&
 		!TransactionIdIsInProgress(seg->xmin) &&

@@ -1,0 +1,117 @@
+/*-------------------------------------------------------------------------
+ *
+ * retention.c
+ *	  tsdb.drop_before(): removing the samples older than a cutoff, with
+ *	  the MVCC hand-over of compaction.
+ *
+ * In the caller's transaction X: segments whose newest sample is older
+ * than the cutoff are retired (xmax = X); a segment that straddles the
+ * cutoff is rewritten into a new one without its old samples; committed
+ * head runs that hold old samples are consumed (xmax = X) and their newer
+ * samples written to a new segment.  It is a compaction that filters by
+ * time, and compaction.c does it.  A snapshot taken before X commits keeps
+ * seeing every sample; later ones see none older than the cutoff.
+ *
+ * Samples of transactions still in progress, the caller's own included,
+ * are not touched, just as DELETE does not see rows inserted by
+ * transactions it cannot see: they stay until a later call.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "funcapi.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "merge_policy.h"
+#include "retention.h"
+
+PG_FUNCTION_INFO_V1(tsdb_drop_before);
+
+/*
+ * Remove the samples older than cutoff.  The caller holds
+ * ShareUpdateExclusiveLock on the tsdb table and has checked the
+ * privileges; the table must not have been compacted or trimmed in this
+ * transaction already.
+ */
+void
+tsdb_drop_before_relation(Relation rel, TimestampTz cutoff,
+						  TsdbCompactStats *stats)
+{
+	if (!CheckRelationLockedByMe(rel, ShareUpdateExclusiveLock, true))
+		elog(ERROR, "tsdb retention of \"%s\" without ShareUpdateExclusiveLock",
+			 RelationGetRelationName(rel));
+	/* nothing is older than -infinity (whose value means "no cutoff") */
+	if (TIMESTAMP_IS_NOBEGIN(cutoff))
+	{
+		memset(stats, 0, sizeof(TsdbCompactStats));
+		return;
+	}
+	tsdb_rewrite_relation(rel, false, cutoff, stats);
+}
+
+/*
+ * Where the table's retention cuts now: now - tsdb.retention, rounded down
+ * to a multiple of the widest merge window (a tenth of the retention), so
+ * that retention drops whole top-level segments instead of rewriting one
+ * every time; samples stay up to a tenth of the retention longer, as in
+ * Prometheus, whose blocks go whole.  False if the table has no retention.
+ */
+bool
+tsdb_retention_cutoff(Relation rel, TimestampTz now, TimestampTz *cutoff)
+{
+	Interval	retention;
+	TimestampTz c;
+	int64		w;
+	int64		q;
+
+	if (!tsdb_relation_retention(rel, &retention))
+		return false;
+	c = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+												TimestampTzGetDatum(now),
+												IntervalPGetDatum(&retention)));
+	if (TIMESTAMP_NOT_FINITE(c))
+	{
+		*cutoff = c;
+		return true;
+	}
+	w = tsdb_merge_top_window(rel);
+	q = c / w;
+	if (c % w < 0)
+		q--;
+	*cutoff = q * w;
+	return true;
+}
+
+/*
+ * tsdb.drop_before(rel regclass, older_than timestamptz) RETURNS record
+ * (samples_removed, segments_dropped, segments_rewritten).
+ */
+Datum
+tsdb_drop_before(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	TimestampTz cutoff = PG_GETARG_TIMESTAMPTZ(1);
+	Relation	rel;
+	TsdbCompactStats stats;
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "tsdb.drop_before() must return a record");
+	rel = tsdb_open_for_rewrite(relid, "tsdb.drop_before()");
+	tsdb_drop_before_relation(rel, cutoff, &stats);
+	table_close(rel, NoLock);
+
+	values[0] = Int64GetDatum(stats.samples_removed);
+	values[1] = Int32GetDatum(stats.segments_dropped);
+	values[2] = Int32GetDatum(stats.segments_rewritten);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}

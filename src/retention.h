@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * retention.h
+ *	  Removing old samples (tsdb.drop_before) and the per-table retention
+ *	  option (tsdb.retention).
+ *
+ * For a background worker applying retention, per table, in a transaction
+ * of its own:
+ *
+ *		rel = table_open(relid, ShareUpdateExclusiveLock);
+ *		if (tsdb_relation_is_tsdb(rel) &&
+ *			tsdb_retention_cutoff(rel, GetCurrentTimestamp(), &cutoff))
+ *			tsdb_drop_before_relation(rel, cutoff, &stats);
+ *		table_close(rel, NoLock);
+ *
+ * tsdb_drop_before_relation() refuses a table already compacted or
+ * trimmed in the same transaction, like tsdb.compact() and
+ * tsdb.drop_before() do.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TSDB_RETENTION_H
+#define TSDB_RETENTION_H
+
+#include "datatype/timestamp.h"
+#include "utils/relcache.h"
+
+#include "compaction.h"
+
+/* options.c: the tsdb.retention storage parameter */
+extern bool tsdb_relation_retention(Relation rel, Interval *retention);
+extern int64 tsdb_interval_usecs(const Interval *interval);
+
+/* retention.c */
+extern bool tsdb_retention_cutoff(Relation rel, TimestampTz now,
+								  TimestampTz *cutoff);
+extern void tsdb_drop_before_relation(Relation rel, TimestampTz cutoff,
+									  TsdbCompactStats *stats);
+
+#endif							/* TSDB_RETENTION_H */
