@@ -363,6 +363,10 @@ max_prepared_transactions = 4
 autovacuum_naptime = 1s
 log_statement = none
 log_min_messages = warning
+# merges at every second segment of a level in 10-minute windows: the few
+# hours of data time a run writes go through several merge levels
+tsdb.merge_min_segments = 2
+tsdb.merge_base_window = '10min'
 });
 $node->start;
 # PostgreSQL::Test::BackgroundPsql came to PostgreSQL 15 in minor release 15.4.
@@ -1271,7 +1275,7 @@ sub restart
 my %STEP_WEIGHT = (
 	write => 80,
 	compact => ($have_compact ? 8 : 0),
-	drop_before => ($have_drop_before ? 1 : 0),
+	drop_before => ($have_drop_before ? 3 : 0),
 	vacuum => 3,
 	vacuum_freeze => 1,
 	vacuum_full => 1,
@@ -1286,8 +1290,10 @@ my %STEP_WEIGHT = (
 sub run_step
 {
 	my $kind = shift;
-	# lock-taking steps and restarts end the reader first (it would block them)
-	if ($reader && $kind =~ /^(vacuum_full|truncate|truncate_rollback|restart|crash_restart|drop_before)$/)
+	# lock-taking steps and restarts end the reader first (it would block
+	# them); tsdb.drop_before does not wait for readers, which must keep
+	# reading what they read before
+	if ($reader && $kind =~ /^(vacuum_full|truncate|truncate_rollback|restart|crash_restart)$/)
 	{
 		return 0 unless reader_close();
 	}
