@@ -170,10 +170,17 @@ CREATE FUNCTION tsdb.drop_before(rel regclass, older_than timestamptz,
 CREATE FUNCTION tsdb.retention(rel regclass) RETURNS interval
 	AS 'MODULE_PATHNAME', 'tsdb_retention' LANGUAGE C STRICT STABLE;
 
+-- Where applying the table's retention at "now" cuts: now - retention,
+-- rounded down to the widest merge window so whole segments go.
+CREATE FUNCTION tsdb.retention_cutoff(rel regclass, now timestamptz DEFAULT now())
+	RETURNS timestamptz
+	AS 'MODULE_PATHNAME', 'tsdb_retention_cutoff_sql' LANGUAGE C STRICT STABLE;
+
 CREATE FUNCTION tsdb.segments(rel regclass,
 	OUT segment_id int8, OUT first_block int8, OUT pages int8, OUT level int4,
 	OUT xmin xid, OUT xmax xid, OUT frozen bool, OUT series int8,
-	OUT samples int8, OUT min_ts timestamptz, OUT max_ts timestamptz)
+	OUT samples int8, OUT min_ts timestamptz, OUT max_ts timestamptz,
+	OUT state text)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'tsdb_segments' LANGUAGE C STRICT;
 

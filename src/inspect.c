@@ -10,9 +10,12 @@
 
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/transam.h"
+#include "access/xact.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/procarray.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
@@ -135,8 +138,41 @@ tsdb_series_list(PG_FUNCTION_ARGS)
 }
 
 /*
+ * What an entry is now, as VACUUM would see it (no snapshot): "live",
+ * "retiring" (a running transaction merges or drops it), "retired" (by a
+ * committed one, or earlier in our own transaction), "in progress" (made by
+ * a running transaction), "aborted" (made by an aborted one) or "empty"
+ * (retention's marker, see compaction.c).
+ */
+static const char *
+segment_state(const TsdbSegmentEntry *seg)
+{
+	if (!(seg->flags & TSDB_SEG_FROZEN) &&
+		!TransactionIdIsCurrentTransactionId(seg->xmin))
+	{
+		if (TransactionIdIsInProgress(seg->xmin))
+			return "in progress";
+		if (!TransactionIdDidCommit(seg->xmin))
+			return "aborted";
+	}
+	if (TransactionIdIsValid(seg->xmax))
+	{
+		if (TransactionIdIsCurrentTransactionId(seg->xmax))
+			return "retired";
+		if (TransactionIdIsInProgress(seg->xmax))
+			return "retiring";
+		if (TransactionIdDidCommit(seg->xmax))
+			return "retired";
+	}
+	/* retention that wrote no segment marks its command with one */
+	if (seg->nsamples == 0 && seg->npages == 0)
+		return "empty";
+	return "live";
+}
+
+/*
  * tsdb.segments(regclass): the metapage's segment list, every entry whatever
- * its visibility (xmin/xmax tell).
+ * its visibility (xmin/xmax and state tell).
  */
 Datum
 tsdb_segments(PG_FUNCTION_ARGS)
@@ -151,8 +187,8 @@ tsdb_segments(PG_FUNCTION_ARGS)
 	for (i = 0; i < meta->nsegments; i++)
 	{
 		const TsdbSegmentEntry *seg = &meta->segments[i];
-		Datum		values[11];
-		bool		nulls[11] = {0};
+		Datum		values[12];
+		bool		nulls[12] = {0};
 
 		values[0] = Int64GetDatum(seg->segment_id);
 		values[1] = Int64GetDatum(seg->first_block);
@@ -167,6 +203,7 @@ tsdb_segments(PG_FUNCTION_ARGS)
 		values[9] = TimestampTzGetDatum(seg->min_ts);
 		values[10] = TimestampTzGetDatum(seg->max_ts);
 		nulls[9] = nulls[10] = (seg->nsamples == 0);
+		values[11] = CStringGetTextDatum(segment_state(seg));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	pfree(meta);

@@ -30,8 +30,10 @@
 
 #include "merge_policy.h"
 #include "retention.h"
+#include "tsdb.h"
 
 PG_FUNCTION_INFO_V1(tsdb_drop_before);
+PG_FUNCTION_INFO_V1(tsdb_retention_cutoff_sql);
 
 /*
  * Remove the samples older than cutoff.  The caller holds
@@ -114,4 +116,24 @@ tsdb_drop_before(PG_FUNCTION_ARGS)
 	values[2] = Int32GetDatum(stats.segments_rewritten);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+/*
+ * tsdb.retention_cutoff(rel regclass, now timestamptz) RETURNS timestamptz:
+ * where applying the table's retention at "now" would cut, NULL if it has
+ * no retention.
+ */
+Datum
+tsdb_retention_cutoff_sql(PG_FUNCTION_ARGS)
+{
+	Relation	rel = table_open(PG_GETARG_OID(0), AccessShareLock);
+	TimestampTz cutoff;
+	bool		found;
+
+	found = tsdb_relation_is_tsdb(rel) &&
+		tsdb_retention_cutoff(rel, PG_GETARG_TIMESTAMPTZ(1), &cutoff);
+	table_close(rel, AccessShareLock);
+	if (!found)
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMPTZ(cutoff);
 }
