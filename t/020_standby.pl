@@ -99,6 +99,29 @@ $primary->safe_psql('postgres', q{
 	SELECT tsdb.compact('full_seg_t');
 	INSERT INTO full_seg_t VALUES ('c{i="head"}', '2026-01-11', 2);
 	VACUUM FULL full_seg_t;
+	-- the merge policy (levels moved up in place, merges in the compaction's
+	-- transaction) and retention: a segment retired whole, one rewritten
+	-- without its old samples, consumed head runs, the empty entry of a
+	-- retention that writes nothing, and VACUUM dropping the old entries
+	CREATE TABLE ret_t (series tsdb.labels, ts timestamptz, value float8) USING tsdb
+	  WITH (tsdb.retention = '2 days');
+	SET tsdb.merge_min_segments = 2;
+	SET tsdb.merge_base_window = '30min';
+	INSERT INTO ret_t SELECT 'r{i="' || i % 10 || '"}', '2026-02-01'::timestamptz + i * interval '2 s',
+	       i * 0.5 FROM generate_series(1, 300) i;
+	SELECT tsdb.compact('ret_t');
+	INSERT INTO ret_t SELECT 'r{i="' || i % 10 || '"}', '2026-02-01 00:10'::timestamptz + i * interval '2 s',
+	       -i FROM generate_series(1, 300) i;
+	SELECT tsdb.compact('ret_t');
+	INSERT INTO ret_t SELECT 'r{i="' || i % 10 || '"}', '2026-02-02'::timestamptz + i * interval '10 s',
+	       i FROM generate_series(1, 600) i;
+	SELECT tsdb.compact('ret_t');
+	INSERT INTO ret_t VALUES ('r{i="late"}', '2026-01-31', 1), ('r{i="late"}', '2026-02-01 00:15', 2);
+	SELECT * FROM tsdb.drop_before('ret_t', '2026-02-01 00:15');
+	SELECT * FROM tsdb.drop_before('ret_t', '2026-02-01 23:00');
+	VACUUM ret_t;
+	RESET tsdb.merge_min_segments;
+	RESET tsdb.merge_base_window;
 });
 # Wait for everything inserted, not just what was written out (an
 # asynchronously flushed record would otherwise be missed).
@@ -118,6 +141,9 @@ my @queries = (
 	'SELECT pg_relation_size(\'cmp_t\')',
 	'SELECT series, ts, float8send(value) FROM full_seg_t ORDER BY 1, 2, 3',
 	'SELECT segment_id, first_block, pages, frozen, samples FROM tsdb.segments(\'full_seg_t\') ORDER BY 1',
+	'SELECT series, ts, float8send(value) FROM ret_t ORDER BY 1, 2, 3',
+	'SELECT segment_id, pages, level, xmax, samples, min_ts, max_ts, state FROM tsdb.segments(\'ret_t\') ORDER BY 1',
+	'SELECT reloptions FROM pg_class WHERE relname = \'ret_t\'',
 );
 for my $q (@queries)
 {
@@ -129,6 +155,8 @@ is($primary->safe_psql('postgres', q{SELECT count(*) FROM m WHERE series = 'roll
 	'rolled back sample absent');
 is($primary->safe_psql('postgres', q{SELECT count(*) FROM m WHERE series @@ '{__name__="sp"}'}), '2',
 	'savepoint rollback applied');
+is($primary->safe_psql('postgres', q{SELECT count(*), min(ts) = '2026-02-02'::timestamptz + interval '10 s' FROM ret_t}),
+	'600|t', 'retention removed everything before the cutoffs');
 
 # The standby is still streaming, and replayed with consistency checks.
 ok($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()') eq 't', 'standby in recovery');

@@ -33,6 +33,12 @@ $node->safe_psql('src', q{
 	INSERT INTO pm SELECT 'p{i="' || i % 3 || '"}', '2026-01-01'::timestamptz + i * interval '1 hour', i
 	  FROM generate_series(1, 1000) i;
 	CREATE VIEW v AS SELECT series -> 'i' AS i, count(*) FROM pm WHERE series @@ '{__name__="p"}' GROUP BY 1;
+
+	-- the tsdb.retention storage parameter, next to one of heap's
+	CREATE TABLE kept (series tsdb.labels, ts timestamptz, value float8) USING tsdb
+	  WITH (tsdb.retention = '30 days', autovacuum_enabled = off);
+	INSERT INTO kept VALUES ('k', '2026-01-01', 1);
+	ALTER TABLE pm_2 SET (tsdb.retention = '1 mon 12:00');
 });
 
 my $dump = $node->basedir . '/src.dump';
@@ -59,6 +65,16 @@ for my $q (
 is($node->safe_psql('dst', q{SELECT count(*) FROM m WHERE series = 'rolled_back'}), '0',
 	'rolled-back sample not dumped');
 
+# pg_dump writes tsdb.retention as WITH ("tsdb.retention"='30 days'), which
+# the restore takes back into pg_class.reloptions.
+my $options = q{SELECT c.relname, c.reloptions, tsdb.retention(c.oid) FROM pg_class c
+	WHERE c.relname IN ('kept', 'm', 'pm_1', 'pm_2') ORDER BY 1};
+is($node->safe_psql('src', $options),
+	"kept|{autovacuum_enabled=off,\"tsdb.retention=30 days\"}|30 days\nm||\npm_1||\npm_2|{\"tsdb.retention=1 mon 12:00:00\"}|1 mon 12:00:00",
+	'retention set on the source');
+is($node->safe_psql('dst', $options), $node->safe_psql('src', $options), 'tsdb.retention restored');
+is($node->safe_psql('dst', 'SELECT count(*) FROM kept'), '1', 'table with a retention restored with its data');
+
 # Plain-format dump re-loads too (COPY text through psql).
 my $plain = $node->basedir . '/src.sql';
 $node->command_ok([ 'pg_dump', '-f', $plain, '-d', $node->connstr('src') ], 'plain pg_dump');
@@ -66,6 +82,8 @@ $node->safe_psql('postgres', 'CREATE DATABASE dst2');
 $node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', $plain, '-d', $node->connstr('dst2') ],
 	'plain dump restores');
 is($node->safe_psql('dst2', $exact), $node->safe_psql('src', $exact), 'plain dump round trip is exact');
+is($node->safe_psql('dst2', $options), $node->safe_psql('src', $options), 'plain dump keeps tsdb.retention');
+like(slurp_file($plain), qr/WITH \(.*"tsdb\.retention"='30 days'/, 'plain dump writes the retention in WITH');
 is($node->safe_psql('dst', q{SELECT value::text FROM m WHERE series = 'f{k="stale"}'}), 'NaN',
 	'staleness marker comes back from a text dump as NaN');
 
