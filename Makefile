@@ -21,6 +21,8 @@ OBJS = \
 	src/inspect.o \
 	src/segment.o \
 	src/compaction.o \
+	src/debug_points.o \
+	src/worker.o \
 	src/compress_alp.o \
 	src/compress_bits.o \
 	src/compress_crc.o \

@@ -24,9 +24,11 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "debug_points.h"
 #include "series.h"
 #include "tsdb.h"
 #include "wal.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -66,6 +68,9 @@ _PG_init(void)
 				 errdetail("tsdb writes WAL through a custom resource manager, which can only be registered at server start."),
 				 errhint("Add 'tsdb' to shared_preload_libraries in postgresql.conf and restart the server.")));
 
+	/* settings first: reserving the prefix drops unknown tsdb.* ones */
+	tsdb_worker_init();
+	tsdb_debug_points_init();
 	MarkGUCPrefixReserved("tsdb");
 
 	tsdb_rmgr_register();
