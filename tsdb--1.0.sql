@@ -164,6 +164,18 @@ CREATE FUNCTION tsdb.segments(rel regclass,
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'tsdb_segments' LANGUAGE C STRICT;
 
+-- One row summing up a table's storage (doc/observability.md).  Samples and
+-- segments are those the current snapshot sees; pages and bytes are physical.
+CREATE FUNCTION tsdb.stats(rel regclass,
+	OUT series int8, OUT samples int8, OUT head_samples int8, OUT head_pages int8,
+	OUT segments int8, OUT segment_pages int8, OUT segment_samples int8,
+	OUT chunks int8, OUT shared_ts_chunks int8, OUT dictionary_pages int8,
+	OUT ts_bytes_per_sample float8, OUT value_bytes_per_sample float8,
+	OUT index_bytes_per_sample float8, OUT segment_bytes_per_sample float8,
+	OUT total_bytes int8, OUT bytes_per_sample float8, OUT value_codecs jsonb)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'tsdb_stats' LANGUAGE C STRICT STABLE;
+
 -- Prometheus' staleness marker, a NaN with its own bit pattern.
 CREATE FUNCTION tsdb.staleness_marker() RETURNS float8
 	AS 'MODULE_PATHNAME', 'tsdb_staleness_marker' LANGUAGE C IMMUTABLE PARALLEL SAFE;

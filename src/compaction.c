@@ -34,6 +34,7 @@
 #include "utils/rel.h"
 
 #include "compaction.h"
+#include "debug_points.h"
 #include "head.h"
 #include "meta.h"
 #include "segment.h"
@@ -312,14 +313,17 @@ tsdb_compact_relation(Relation rel, bool merge_all)
 	entry.xmax = InvalidTransactionId;
 	entry.level = level;
 	entry.flags = 0;
+	tsdb_debug_point(TSDB_POINT_SEGMENT_WRITTEN);
 
 	consume_runs(rel, pages, xid);
 	/* once committed, the consumed runs are garbage: bring autovacuum */
 	pgstat_update_heap_dead_tuples(rel, (int) Min(moved, PG_INT32_MAX));
+	tsdb_debug_point(TSDB_POINT_RUNS_CONSUMED);
 
 	list[nlist++] = entry;
 	tsdb_meta_set_segment_list(rel, meta.next_segment_id + 1, list, nlist,
 							   latest_removed);
+	tsdb_debug_point(TSDB_POINT_LIST_WRITTEN);
 	pfree(g.samples);
 	pfree(g.chunkbuf);
 	return moved;

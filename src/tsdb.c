@@ -25,9 +25,11 @@
 #include "utils/syscache.h"
 
 #include "compaction.h"
+#include "debug_points.h"
 #include "series.h"
 #include "tsdb.h"
 #include "wal.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -75,6 +77,9 @@ _PG_init(void)
 							PGC_USERSET, GUC_UNIT_BLOCKS,
 							NULL, NULL, NULL);
 
+	/* settings first: reserving the prefix drops unknown tsdb.* ones */
+	tsdb_worker_init();
+	tsdb_debug_points_init();
 	MarkGUCPrefixReserved("tsdb");
 
 	tsdb_rmgr_register();
