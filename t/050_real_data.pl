@@ -22,6 +22,8 @@ $node->init(allows_streaming => 1);    # wal_level = replica, as in production
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'tsdb'
 max_wal_size = 1GB
+# the figures are those of the head as loaded; no background compaction
+tsdb.worker_enabled = off
 });
 $node->start;
 

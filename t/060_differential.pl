@@ -363,6 +363,8 @@ max_prepared_transactions = 4
 autovacuum_naptime = 1s
 log_statement = none
 log_min_messages = warning
+# compactions are the workload's own steps, so a seed replays a run
+tsdb.worker_enabled = off
 });
 $node->start;
 # PostgreSQL::Test::BackgroundPsql came to PostgreSQL 15 in minor release 15.4.
