@@ -154,8 +154,10 @@ CREATE FUNCTION tsdb.series(rel regclass, OUT series_id int8, OUT labels tsdb.la
 
 -- Move committed head samples into a new compressed segment and merge
 -- segments as the merge policy says (tsdb.merge_* settings); with merge,
--- rewrite every live segment into one.  Returns the head samples moved.
-CREATE FUNCTION tsdb.compact(rel regclass, merge bool DEFAULT false) RETURNS bigint
+-- rewrite every live segment into one; with drop_before, remove the samples
+-- older than it in the same step.  Returns the head samples moved.
+CREATE FUNCTION tsdb.compact(rel regclass, merge bool DEFAULT false,
+	drop_before timestamptz DEFAULT '-infinity') RETURNS bigint
 	AS 'MODULE_PATHNAME', 'tsdb_compact' LANGUAGE C STRICT VOLATILE;
 
 -- Remove the samples older than a cutoff: segments entirely older are
@@ -183,6 +185,18 @@ CREATE FUNCTION tsdb.segments(rel regclass,
 	OUT state text)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'tsdb_segments' LANGUAGE C STRICT;
+
+-- One row summing up a table's storage (doc/observability.md).  Samples and
+-- segments are those the current snapshot sees; pages and bytes are physical.
+CREATE FUNCTION tsdb.stats(rel regclass,
+	OUT series int8, OUT samples int8, OUT head_samples int8, OUT head_pages int8,
+	OUT segments int8, OUT segment_pages int8, OUT segment_samples int8,
+	OUT chunks int8, OUT shared_ts_chunks int8, OUT dictionary_pages int8,
+	OUT ts_bytes_per_sample float8, OUT value_bytes_per_sample float8,
+	OUT index_bytes_per_sample float8, OUT segment_bytes_per_sample float8,
+	OUT total_bytes int8, OUT bytes_per_sample float8, OUT value_codecs jsonb)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'tsdb_stats' LANGUAGE C STRICT STABLE;
 
 -- Prometheus' staleness marker, a NaN with its own bit pattern.
 CREATE FUNCTION tsdb.staleness_marker() RETURNS float8

@@ -54,7 +54,8 @@ cluster_remove "$DIR"
 # The server is this run's alone: stop and remove it however the run ends.
 trap 'cluster_remove "$DIR" || true' EXIT
 trap 'exit 130' INT TERM
-cluster_start "$DIR" "$PORT"
+# no background compaction: the figures are those of the head as loaded
+cluster_start "$DIR" "$PORT" "tsdb.worker_enabled = off"
 
 copy_file_for_pg "$DIR"
 psql() { cluster_psql "$DIR" "$PORT" "$@"; }

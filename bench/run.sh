@@ -48,9 +48,10 @@ make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" install >/dev/null
 
 # stop and remove an earlier run's server; never a directory it did not make
 cluster_remove "$DIR"
-# autovacuum off: nothing but the measured statements may write WAL while a
-# figure is taken
-cluster_start "$DIR" "$PORT" "autovacuum = off"
+# autovacuum and tsdb's background compaction off: nothing but the measured
+# statements may write WAL while a figure is taken
+cluster_start "$DIR" "$PORT" "autovacuum = off
+tsdb.worker_enabled = off"
 trap 'cluster_stop "$DIR"' EXIT
 psql() { cluster_psql "$DIR" "$PORT" "$@"; }
 log() { echo "== $*" >&2; }

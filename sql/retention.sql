@@ -82,6 +82,17 @@ VACUUM rt;
 SELECT * FROM rt_segs;
 SELECT rt_diff();
 
+-- Compaction and retention in one rewrite, so in one transaction: the
+-- head moves whole, nothing older than the cutoff stays.
+SELECT rt_add('2024-06-05', 4, '1 hour');
+BEGIN;
+SELECT tsdb.compact('rt', drop_before => '2024-06-04 12:00');
+SELECT count(*), min(ts), max(ts) FROM rt;
+COMMIT;
+DELETE FROM rt_heap WHERE ts < '2024-06-04 12:00';
+SELECT * FROM rt_segs;
+SELECT rt_diff();
+
 -- Nothing is older than -infinity; everything but +infinity is older
 -- than +infinity.
 INSERT INTO rt VALUES ('edge', '-infinity', 1), ('edge', 'infinity', 2);

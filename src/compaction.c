@@ -40,9 +40,11 @@
 #include "utils/rel.h"
 
 #include "compaction.h"
+#include "debug_points.h"
 #include "head.h"
 #include "merge_policy.h"
 #include "meta.h"
+#include "retention.h"
 #include "segment.h"
 #include "tsdb.h"
 #include "visibility.h"
@@ -98,11 +100,13 @@ has_older(const TsdbSample *s, int n, int64 cutoff)
 
 /*
  * Collect the committed runs nobody has consumed yet: all of them for a
- * compaction, those holding samples older than the cutoff for retention.
- * Runs of transactions still in progress (ours included) stay in the head.
+ * compaction (whole_head), only those holding samples older than the cutoff
+ * for retention alone.  Runs of transactions still in progress (ours
+ * included) stay in the head.
  */
 static List *
-gather_head(Relation rel, Gathered *g, int64 cutoff, int64 *moved)
+gather_head(Relation rel, Gathered *g, bool whole_head, int64 cutoff,
+			int64 *moved)
 {
 	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
 	BlockNumber blkno;
@@ -134,7 +138,7 @@ gather_head(Relation rel, Gathered *g, int64 cutoff, int64 *moved)
 				continue;
 			/* consumed by an aborted compaction: take it again */
 			tsdb_run_read_samples(run, buf);
-			if (cutoff != TSDB_NO_CUTOFF && !has_older(buf, run->nsamples, cutoff))
+			if (!whole_head && !has_older(buf, run->nsamples, cutoff))
 				continue;
 			if (pr == NULL)
 			{
@@ -230,8 +234,9 @@ refuse_second_rewrite(Relation rel)
  * The one engine behind compaction, merges and retention.  In the caller's
  * transaction X (the caller holds ShareUpdateExclusiveLock):
  *
- *	- committed head runs (for retention, only those holding samples older
- *	  than the cutoff) are read and stamped with xmax = X;
+ *	- committed head runs (whole_head: all of them; otherwise, for retention
+ *	  alone, only those holding samples older than the cutoff) are read and
+ *	  stamped with xmax = X;
  *	- live segments entirely older than the cutoff are retired (xmax = X);
  *	  those that straddle it are rewritten without their old samples;
  *	- the head samples that remain become a level-0 segment, and the merge
@@ -242,11 +247,12 @@ refuse_second_rewrite(Relation rel)
  *
  * A snapshot that counts X as committed sees the new segments and none of
  * what they replace; any other snapshot sees exactly the old state.
- * cutoff is TSDB_NO_CUTOFF for a compaction.
+ * cutoff is TSDB_NO_CUTOFF for a compaction; a compaction with a cutoff
+ * applies retention in the same step.
  */
 void
-tsdb_rewrite_relation(Relation rel, bool merge_all, int64 cutoff,
-					  TsdbCompactStats *stats)
+tsdb_rewrite_relation(Relation rel, bool whole_head, bool merge_all,
+					  int64 cutoff, TsdbCompactStats *stats)
 {
 	MemoryContext cxt;
 	MemoryContext old;
@@ -287,7 +293,7 @@ tsdb_rewrite_relation(Relation rel, bool merge_all, int64 cutoff,
 	/* the head: committed runs, sorted, less what the cutoff removes */
 	g.cap = 4096;
 	g.samples = palloc_extended(g.cap * sizeof(TsdbSample), MCXT_ALLOC_HUGE);
-	pages = gather_head(rel, &g, cutoff, &stats->head_samples);
+	pages = gather_head(rel, &g, whole_head, cutoff, &stats->head_samples);
 	kept = 0;
 	for (i = 0; i < g.n; i++)
 		if (g.samples[i].ts >= cutoff)
@@ -448,24 +454,28 @@ tsdb_rewrite_relation(Relation rel, bool merge_all, int64 cutoff,
 	 */
 	if (stats->segments_written == 0 && marker)
 	{
-		TsdbSegmentEntry marker;
+		TsdbSegmentEntry empty;
 
-		memset(&marker, 0, sizeof(marker));
-		marker.segment_id = next_segment_id++;
-		marker.first_block = InvalidBlockNumber;
-		marker.xmin = xid;
-		marker.cmin = cid;
-		marker.xmax = InvalidTransactionId;
-		list[nlist++] = marker;
+		memset(&empty, 0, sizeof(empty));
+		empty.segment_id = next_segment_id++;
+		empty.first_block = InvalidBlockNumber;
+		empty.xmin = xid;
+		empty.cmin = cid;
+		empty.xmax = InvalidTransactionId;
+		list[nlist++] = empty;
 	}
+
+	tsdb_debug_point(TSDB_POINT_SEGMENT_WRITTEN);
 
 	consume_runs(rel, pages, xid);
 	/* once committed, the consumed runs are garbage: bring autovacuum */
 	if (stats->head_samples > 0)
 		pgstat_update_heap_dead_tuples(rel, (int) Min(stats->head_samples, PG_INT32_MAX));
+	tsdb_debug_point(TSDB_POINT_RUNS_CONSUMED);
 
 	tsdb_meta_set_segment_list(rel, next_segment_id, list, nlist,
 							   latest_removed);
+	tsdb_debug_point(TSDB_POINT_LIST_WRITTEN);
 
 	ereport(DEBUG1,
 			(errmsg("tsdb table \"%s\": %lld head samples moved, %d segments merged, %d dropped, %d rewritten, %d written, %lld samples removed",
@@ -485,7 +495,7 @@ tsdb_compact_relation(Relation rel, bool merge_all)
 {
 	TsdbCompactStats stats;
 
-	tsdb_rewrite_relation(rel, merge_all, TSDB_NO_CUTOFF, &stats);
+	tsdb_rewrite_relation(rel, true, merge_all, TSDB_NO_CUTOFF, &stats);
 	return stats.head_samples;
 }
 
@@ -512,19 +522,22 @@ tsdb_open_for_rewrite(Oid relid, const char *what)
 }
 
 /*
- * tsdb.compact(rel regclass, merge bool DEFAULT false) RETURNS bigint: the
- * number of head samples moved into the new segment.
+ * tsdb.compact(rel regclass, merge bool DEFAULT false, drop_before
+ * timestamptz DEFAULT '-infinity') RETURNS bigint: the number of head
+ * samples moved into new segments.  With drop_before, samples older than
+ * it are removed in the same step, as tsdb.drop_before() would.
  */
 Datum
 tsdb_compact(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	bool		merge = PG_GETARG_BOOL(1);
+	TimestampTz cutoff = PG_GETARG_TIMESTAMPTZ(2);
 	Relation	rel;
-	int64		moved;
+	TsdbCompactStats stats;
 
 	rel = tsdb_open_for_rewrite(relid, "tsdb.compact()");
-	moved = tsdb_compact_relation(rel, merge);
+	tsdb_compact_drop_before_relation(rel, merge, cutoff, &stats);
 	table_close(rel, NoLock);
-	PG_RETURN_INT64(moved);
+	PG_RETURN_INT64(stats.head_samples);
 }

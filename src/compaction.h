@@ -30,7 +30,8 @@ typedef struct TsdbCompactStats
 #define TSDB_NO_CUTOFF	PG_INT64_MIN
 
 /* compaction.c */
-extern void tsdb_rewrite_relation(Relation rel, bool merge_all, int64 cutoff,
+extern void tsdb_rewrite_relation(Relation rel, bool whole_head,
+								  bool merge_all, int64 cutoff,
 								  TsdbCompactStats *stats);
 extern int64 tsdb_compact_relation(Relation rel, bool merge_all);
 extern bool tsdb_compacted_in_xact(const TsdbMetaPageData *meta);

@@ -90,6 +90,9 @@ typedef enum TsdbCodecId
 #define TSDB_CODEC_TAG_LZ4		0x80	/* body is an lz4 block */
 #define TSDB_CODEC_TAG_RESERVED	0x70
 
+/* The codec's name as the documentation writes it ("GORILLA"), or "?". */
+extern const char *tsdb_codec_name(TsdbCodecId id);
+
 /* Codec id, lz4 flag and count of an encoded column, without decoding it. */
 extern TsdbCodecStatus tsdb_column_info(const uint8 *buf, size_t len,
 										TsdbCodecId *id, bool *lz4,

@@ -469,6 +469,27 @@ tsdb_codec_strerror(TsdbCodecStatus status)
 	return "unknown error";
 }
 
+const char *
+tsdb_codec_name(TsdbCodecId id)
+{
+	switch (id)
+	{
+		case TSDB_CODEC_TS_DELTA:
+			return "TS_DELTA";
+		case TSDB_CODEC_V_CONST:
+			return "CONST";
+		case TSDB_CODEC_V_INT:
+			return "INT";
+		case TSDB_CODEC_V_DEC:
+			return "DEC";
+		case TSDB_CODEC_V_GORILLA:
+			return "GORILLA";
+		case TSDB_CODEC_V_RAW:
+			return "RAW";
+	}
+	return "?";
+}
+
 TsdbCodecStatus
 tsdb_column_info(const uint8 *buf, size_t len, TsdbCodecId *id, bool *lz4,
 				 uint32 *count)

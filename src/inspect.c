@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * inspect.c
- *	  SQL functions that show a tsdb table's storage: its head runs and
- *	  its series dictionary.  For tests, debugging and the curious.
+ *	  SQL functions that show a tsdb table's storage: its head runs, its
+ *	  series dictionary, its segments, and a summary of all of it
+ *	  (tsdb.stats).  For tests, debugging, monitoring and the curious.
  *
  *-------------------------------------------------------------------------
  */
@@ -13,22 +14,29 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/procarray.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "am.h"
+#include "compress.h"
 #include "head.h"
 #include "meta.h"
+#include "segment.h"
 #include "series.h"
 #include "tsdb.h"
+#include "visibility.h"
 
 PG_FUNCTION_INFO_V1(tsdb_head_runs);
 PG_FUNCTION_INFO_V1(tsdb_series_list);
 PG_FUNCTION_INFO_V1(tsdb_segments);
+PG_FUNCTION_INFO_V1(tsdb_stats);
 
 /* Open a relation the caller may read, and check that it is a tsdb table. */
 static Relation
@@ -209,4 +217,232 @@ tsdb_segments(PG_FUNCTION_ARGS)
 	pfree(meta);
 	table_close(rel, AccessShareLock);
 	return (Datum) 0;
+}
+
+/* What tsdb.stats() adds up. */
+typedef struct CodecCount
+{
+	int64		chunks;
+	int64		samples;
+	int64		bytes;
+} CodecCount;
+
+typedef struct TsdbStats
+{
+	Relation	rel;
+	int64		head_samples;
+	int64		head_pages;
+	int64		dict_pages;
+	int64		dict_bytes;
+	int64		segments;
+	int64		segment_pages;
+	int64		segment_samples;
+	int64		chunks;
+	int64		shared_ts_chunks;
+	int64		ts_bytes;
+	int64		value_bytes;
+	int64		header_bytes;
+	CodecCount	codecs[TSDB_CODEC_NIDS][2]; /* [codec id][lz4] */
+} TsdbStats;
+
+/* Add one chunk of a visible segment (its page share-locked). */
+static void
+stats_chunk(Relation rel, Page page, BlockNumber blkno, uint16 offset,
+			void *arg)
+{
+	TsdbStats  *st = arg;
+	TsdbChunkInfo ci;
+	TsdbCodecId id;
+	bool		lz4;
+	uint32		count;
+	TsdbCodecStatus status;
+	CodecCount *cc;
+
+	tsdb_chunk_info(page, offset, &ci);
+	status = tsdb_column_info(ci.values, ci.value_bytes, &id, &lz4, &count);
+	if (status == TSDB_CODEC_OK && (count != ci.count || id == TSDB_CODEC_TS_DELTA))
+		status = TSDB_CODEC_E_FIELD;
+	if (status != TSDB_CODEC_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupted chunk in tsdb relation \"%s\" at block %u, offset %u",
+						RelationGetRelationName(rel), blkno, offset),
+				 errdetail("The value column's header: %s.", tsdb_codec_strerror(status))));
+	st->chunks++;
+	if (ci.ts_bytes == 0)
+		st->shared_ts_chunks++;
+	st->ts_bytes += ci.ts_bytes;
+	st->value_bytes += ci.value_bytes;
+	st->header_bytes += ci.header_bytes;
+	cc = &st->codecs[id][lz4 ? 1 : 0];
+	cc->chunks++;
+	cc->samples += ci.count;
+	cc->bytes += ci.value_bytes;
+}
+
+/*
+ * Walk every block once: head pages (runs the snapshot sees) and
+ * dictionary pages.  Segment pages are counted through the segment list.
+ */
+static void
+stats_blocks(TsdbStats *st, Snapshot snapshot, CommandId my_compact_cid)
+{
+	Relation	rel = st->rel;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
+	BufferAccessStrategy strategy = GetAccessStrategy(BAS_BULKREAD);
+	TsdbXidMemo memo;
+	BlockNumber blkno;
+
+	tsdb_xid_memo_init(&memo);
+	for (blkno = TSDB_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (TsdbPageIsType(page, TSDB_PAGE_HEAD))
+		{
+			TsdbRunHeader *run;
+
+			tsdb_head_page_validate(rel, page, blkno);
+			st->head_pages++;
+			TsdbForEachRun(run, page)
+			{
+				if (tsdb_run_visible(run, buf, snapshot, &memo, my_compact_cid))
+					st->head_samples += run->nsamples;
+			}
+		}
+		else if (TsdbPageIsType(page, TSDB_PAGE_DICT))
+		{
+			st->dict_pages++;
+			st->dict_bytes += ((PageHeader) page)->pd_lower -
+				MAXALIGN(SizeOfPageHeaderData);
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	FreeAccessStrategy(strategy);
+}
+
+/* The codec mix as a JSON object: {"GORILLA+lz4": {"chunks": ..}, ..}. */
+static Datum
+codecs_jsonb(const TsdbStats *st)
+{
+	StringInfoData buf;
+	bool		first = true;
+	int			id;
+	int			lz4;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (id = 0; id < TSDB_CODEC_NIDS; id++)
+		for (lz4 = 0; lz4 < 2; lz4++)
+		{
+			const CodecCount *cc = &st->codecs[id][lz4];
+
+			if (cc->chunks == 0)
+				continue;
+			appendStringInfo(&buf,
+							 "%s\"%s%s\": {\"chunks\": " INT64_FORMAT
+							 ", \"samples\": " INT64_FORMAT
+							 ", \"bytes\": " INT64_FORMAT "}",
+							 first ? "" : ", ",
+							 tsdb_codec_name((TsdbCodecId) id),
+							 lz4 ? "+lz4" : "", cc->chunks, cc->samples,
+							 cc->bytes);
+			first = false;
+		}
+	appendStringInfoChar(&buf, '}');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
+/* x / n as float8, or NULL when there is nothing to divide by. */
+static Datum
+per_sample(int64 x, int64 n, bool *isnull)
+{
+	*isnull = (n == 0);
+	return Float8GetDatum(n == 0 ? 0.0 : (double) x / (double) n);
+}
+
+/*
+ * tsdb.stats(regclass): one row that sums up a tsdb table's storage.
+ * Sample and segment counts are those the caller's snapshot sees, so
+ * "samples" equals count(*) in the same statement; page and byte counts
+ * are physical.  The per-sample figures of the segments are over the
+ * samples in the visible segments.
+ */
+Datum
+tsdb_stats(PG_FUNCTION_ARGS)
+{
+	Relation	rel = open_tsdb_relation(PG_GETARG_OID(0));
+	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
+	Snapshot	snapshot = GetActiveSnapshot();
+	TsdbStats  *st = palloc0(sizeof(TsdbStats));
+	CommandId	my_compact_cid = InvalidCommandId;
+	TsdbXidMemo memo;
+	TupleDesc	tupdesc;
+	Datum		values[17];
+	bool		nulls[17] = {0};
+	int64		samples;
+	int64		total_bytes;
+	uint32		i;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (snapshot == NULL)
+		elog(ERROR, "tsdb.stats() needs an active snapshot");
+
+	st->rel = rel;
+	tsdb_read_meta(rel, meta);
+	/* our own compaction's runs are gone for later commands (am_scan.c) */
+	for (i = 0; i < meta->nsegments; i++)
+		if (!(meta->segments[i].flags & TSDB_SEG_FROZEN) &&
+			TransactionIdIsCurrentTransactionId(meta->segments[i].xmin))
+			my_compact_cid = meta->segments[i].cmin;
+
+	tsdb_xid_memo_init(&memo);
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		const TsdbSegmentEntry *seg = &meta->segments[i];
+
+		if (!tsdb_segment_visible(seg, snapshot, &memo, my_compact_cid))
+			continue;
+		st->segments++;
+		st->segment_pages += seg->npages;
+		st->segment_samples += seg->nsamples;
+		tsdb_segment_foreach_chunk(rel, seg, NULL, InvalidBlockNumber,
+								   stats_chunk, st);
+	}
+	stats_blocks(st, snapshot, my_compact_cid);
+
+	samples = st->head_samples + st->segment_samples;
+	total_bytes = (int64) RelationGetNumberOfBlocks(rel) * BLCKSZ;
+
+	values[0] = Int64GetDatum((int64) meta->next_series_id - 1);
+	values[1] = Int64GetDatum(samples);
+	values[2] = Int64GetDatum(st->head_samples);
+	values[3] = Int64GetDatum(st->head_pages);
+	values[4] = Int64GetDatum(st->segments);
+	values[5] = Int64GetDatum(st->segment_pages);
+	values[6] = Int64GetDatum(st->segment_samples);
+	values[7] = Int64GetDatum(st->chunks);
+	values[8] = Int64GetDatum(st->shared_ts_chunks);
+	values[9] = Int64GetDatum(st->dict_pages);
+	values[10] = per_sample(st->ts_bytes, st->segment_samples, &nulls[10]);
+	values[11] = per_sample(st->value_bytes, st->segment_samples, &nulls[11]);
+	values[12] = per_sample(st->header_bytes + st->dict_bytes,
+							st->segment_samples, &nulls[12]);
+	values[13] = per_sample(st->segment_pages * BLCKSZ, st->segment_samples,
+							&nulls[13]);
+	values[14] = Int64GetDatum(total_bytes);
+	values[15] = per_sample(total_bytes, samples, &nulls[15]);
+	values[16] = codecs_jsonb(st);
+
+	pfree(meta);
+	pfree(st);
+	table_close(rel, AccessShareLock);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
 }

@@ -54,7 +54,26 @@ tsdb_drop_before_relation(Relation rel, TimestampTz cutoff,
 		memset(stats, 0, sizeof(TsdbCompactStats));
 		return;
 	}
-	tsdb_rewrite_relation(rel, false, cutoff, stats);
+	tsdb_rewrite_relation(rel, false, false, cutoff, stats);
+}
+
+/*
+ * A compaction that applies retention in the same step (one rewrite, so
+ * one transaction can do both): every committed head sample is moved, and
+ * none older than cutoff is kept; merge_all as for tsdb.compact().  Same
+ * conditions as tsdb_drop_before_relation(); a cutoff of -infinity makes it
+ * a plain compaction.  tsdb.compact() calls it.
+ */
+void
+tsdb_compact_drop_before_relation(Relation rel, bool merge_all,
+								  TimestampTz cutoff, TsdbCompactStats *stats)
+{
+	if (!CheckRelationLockedByMe(rel, ShareUpdateExclusiveLock, true))
+		elog(ERROR, "tsdb compaction of \"%s\" without ShareUpdateExclusiveLock",
+			 RelationGetRelationName(rel));
+	tsdb_rewrite_relation(rel, true, merge_all,
+						  TIMESTAMP_IS_NOBEGIN(cutoff) ? TSDB_NO_CUTOFF : cutoff,
+						  stats);
 }
 
 /*

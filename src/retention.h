@@ -13,9 +13,13 @@
  *			tsdb_drop_before_relation(rel, cutoff, &stats);
  *		table_close(rel, NoLock);
  *
- * tsdb_drop_before_relation() refuses a table already compacted or
- * trimmed in the same transaction, like tsdb.compact() and
- * tsdb.drop_before() do.
+ * A table's segments are rewritten at most once per transaction, so
+ * tsdb_drop_before_relation() refuses a table the transaction already
+ * compacted (as tsdb.compact() and tsdb.drop_before() do).  To compact and
+ * apply retention in one transaction, call
+ * tsdb_compact_drop_before_relation() instead of tsdb_compact_relation():
+ * one rewrite that moves the whole head and drops what is older than the
+ * cutoff.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,5 +40,8 @@ extern bool tsdb_retention_cutoff(Relation rel, TimestampTz now,
 								  TimestampTz *cutoff);
 extern void tsdb_drop_before_relation(Relation rel, TimestampTz cutoff,
 									  TsdbCompactStats *stats);
+extern void tsdb_compact_drop_before_relation(Relation rel, bool merge_all,
+											  TimestampTz cutoff,
+											  TsdbCompactStats *stats);
 
 #endif							/* TSDB_RETENTION_H */

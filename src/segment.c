@@ -359,6 +359,24 @@ tsdb_segment_page_chunks(Relation rel, Page page, BlockNumber blkno,
 	return n;
 }
 
+/*
+ * Describe the chunk at "offset" of a segment page (locked by the caller,
+ * offsets from tsdb_segment_page_chunks, which checked the bounds).
+ */
+void
+tsdb_chunk_info(Page page, uint16 offset, TsdbChunkInfo *info)
+{
+	TsdbChunkHeader hdr;
+
+	memcpy(&hdr, (char *) page + offset, TSDB_CHUNK_HEADER_SIZE);
+	info->series_id = hdr.series_id;
+	info->count = hdr.count;
+	info->header_bytes = TSDB_CHUNK_HEADER_SIZE;
+	info->ts_bytes = hdr.ts_len;
+	info->value_bytes = hdr.values_len;
+	info->values = (const uint8 *) page + offset + TSDB_CHUNK_HEADER_SIZE + hdr.ts_len;
+}
+
 /* Work space for the value decoder, kept for the backend's life. */
 static void *decode_work;
 static size_t decode_work_size;

@@ -77,6 +77,19 @@ extern int	tsdb_segment_page_chunks(Relation rel, Page page, BlockNumber blkno,
 extern int	tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno,
 							  uint16 offset, TsdbSample *out);
 
+/* A chunk's parts and sizes, for statistics: no decoding, no checksum. */
+typedef struct TsdbChunkInfo
+{
+	uint32		series_id;
+	uint32		count;
+	Size		header_bytes;
+	Size		ts_bytes;		/* its own timestamp column; 0 when shared */
+	Size		value_bytes;
+	const uint8 *values;		/* the value column, on the page */
+} TsdbChunkInfo;
+
+extern void tsdb_chunk_info(Page page, uint16 offset, TsdbChunkInfo *info);
+
 /* Called for each chunk of a segment, its page share-locked. */
 typedef void (*TsdbChunkCallback) (Relation rel, Page page, BlockNumber blkno,
 								   uint16 offset, void *arg);

@@ -25,11 +25,13 @@
 #include "utils/syscache.h"
 
 #include "compaction.h"
+#include "debug_points.h"
 #include "merge_policy.h"
 #include "segment.h"
 #include "series.h"
 #include "tsdb.h"
 #include "wal.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -113,6 +115,9 @@ _PG_init(void)
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 
+	/* settings first: reserving the prefix drops unknown tsdb.* ones */
+	tsdb_worker_init();
+	tsdb_debug_points_init();
 	MarkGUCPrefixReserved("tsdb");
 
 	tsdb_rmgr_register();

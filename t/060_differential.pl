@@ -367,6 +367,8 @@ log_min_messages = warning
 # hours of data time a run writes go through several merge levels
 tsdb.merge_min_segments = 2
 tsdb.merge_base_window = '10min'
+# compactions are the workload's own steps, so a seed replays a run
+tsdb.worker_enabled = off
 });
 $node->start;
 # PostgreSQL::Test::BackgroundPsql came to PostgreSQL 15 in minor release 15.4.

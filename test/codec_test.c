@@ -428,6 +428,10 @@ test_values(void)
 		check_values(v, 2000, "four random patterns, periodic", 0);
 	}
 	CHECK(lz4_seen > 0, "lz4 never applied");
+	CHECK(strcmp(tsdb_codec_name(TSDB_CODEC_TS_DELTA), "TS_DELTA") == 0 &&
+		  strcmp(tsdb_codec_name(TSDB_CODEC_V_GORILLA), "GORILLA") == 0 &&
+		  strcmp(tsdb_codec_name((TsdbCodecId) 0), "?") == 0,
+		  "codec names");
 
 	for (i = 0; i < TSDB_CODEC_MAX_COUNT; i++)
 		v[i] = (float8) (i * 3);
