@@ -407,7 +407,9 @@ tsdb_stats(PG_FUNCTION_ARGS)
 	{
 		const TsdbSegmentEntry *seg = &meta->segments[i];
 
-		if (!tsdb_segment_visible(seg, snapshot, &memo, my_compact_cid))
+		/* an empty entry is retention's marker, not a segment */
+		if (seg->nsamples == 0 ||
+			!tsdb_segment_visible(seg, snapshot, &memo, my_compact_cid))
 			continue;
 		st->segments++;
 		st->segment_pages += seg->npages;
