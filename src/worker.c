@@ -414,7 +414,10 @@ table_error_callback(void *arg)
 
 /*
  * Compact one table if it is free and its head holds enough.  Runs in the
- * caller's transaction, with an active snapshot, as tsdb.compact() does.
+ * caller's transaction, with an active snapshot, as tsdb.compact() does,
+ * and makes its checks: not during recovery (tsdb_worker_main), a tsdb
+ * table, the same lock.  There is no ownership check: the worker acts for
+ * the system, as autovacuum does, and runs no user code.
  */
 static void
 maintain_table(Oid relid)
