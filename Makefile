@@ -8,6 +8,8 @@ OBJS = \
 	src/labels_match.o \
 	src/labels_parse.o \
 	src/am_handler.o \
+	src/recycle.o \
+	src/backpressure.o \
 	src/am_insert.o \
 	src/am_scan.o \
 	src/am_vacuum.o \
@@ -39,7 +41,7 @@ PGFILEDESC = "tsdb - time-series table access method"
 
 # pg_regress runs these in order in one database; setup creates the extension.
 REGRESS = setup labels_input labels_ops labels_match ddl insert_select \
-	visibility refused partitions vacuum compaction stats
+	visibility refused partitions vacuum compaction recycle backpressure stats
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/tsdb.conf
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=$(srcdir)/tsdb.conf

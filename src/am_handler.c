@@ -342,61 +342,50 @@ tsdb_relation_copy_data(Relation rel, const RelFileNode *newrnode)
 }
 
 /*
- * VACUUM FULL, the segments: every live segment's samples become runs of the
- * new storage stamped with the segment's creator (frozen when older than
- * the cutoff, as for runs).  The new storage has no segments until the next
- * compaction.
+ * VACUUM FULL, the segments: every segment some snapshot may still see is
+ * copied page for page, with its MVCC stamps (its xmin frozen when older
+ * than the cutoff, as for runs), so an older snapshot that reads the new
+ * storage sees what it saw before, like heap's rewrite keeping recently
+ * dead tuples.  Entries of aborted compactions and merged-away segments no
+ * snapshot needs stay behind.
  */
-typedef struct ClusterCopy
-{
-	Relation	new_rel;
-	const TsdbSegmentEntry *seg;
-	uint16		flags;
-	TsdbSample *samples;
-	double	   *num_tuples;
-} ClusterCopy;
-
-static void
-copy_chunk_for_cluster(Relation rel, Page page, BlockNumber blkno,
-					   uint16 offset, void *arg)
-{
-	ClusterCopy *cc = arg;
-	int			n = tsdb_chunk_decode(rel, page, blkno, offset, cc->samples);
-
-	tsdb_head_append_runs(cc->new_rel, cc->samples, n, cc->seg->xmin,
-						  cc->seg->cmin, cc->flags, NULL);
-	*cc->num_tuples += n;
-}
-
 static void
 copy_segments_for_cluster(Relation OldTable, Relation NewTable,
 						  TransactionId xid_cutoff, double *num_tuples)
 {
 	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
-	ClusterCopy cc;
+	TsdbSegmentEntry *list = palloc(sizeof(TsdbSegmentEntry) * TSDB_MAX_SEGMENTS);
+	GlobalVisState *vis = GlobalVisTestFor(OldTable);
+	TransactionId latest_removed = InvalidTransactionId;
+	uint32		n = 0;
 	uint32		i;
 
-	cc.new_rel = NewTable;
-	cc.samples = palloc(sizeof(TsdbSample) * TSDB_CHUNK_MAX_SAMPLES);
-	cc.num_tuples = num_tuples;
 	tsdb_read_meta(OldTable, meta);
 	for (i = 0; i < meta->nsegments; i++)
 	{
-		const TsdbSegmentEntry *seg = &meta->segments[i];
+		TsdbSegmentEntry seg = meta->segments[i];
 
-		if (!tsdb_segment_live(seg) || seg->nsamples == 0)
+		if (tsdb_segment_removable(&seg, vis, &latest_removed))
 			continue;
-		cc.seg = seg;
-		cc.flags = 0;
-		if ((seg->flags & TSDB_SEG_FROZEN) ||
-			(TransactionIdIsNormal(seg->xmin) &&
-			 TransactionIdPrecedes(seg->xmin, xid_cutoff)))
-			cc.flags = TSDB_RUN_FROZEN;
-		tsdb_segment_foreach_chunk(OldTable, seg, NULL, InvalidBlockNumber,
-								   copy_chunk_for_cluster, &cc);
+		seg.flags &= ~TSDB_SEG_HINT_MASK;
+		if (TransactionIdIsValid(seg.xmax) && !TransactionIdDidCommit(seg.xmax))
+			seg.xmax = InvalidTransactionId;	/* an aborted merge's */
+		if (!(seg.flags & TSDB_SEG_FROZEN) &&
+			TransactionIdIsNormal(seg.xmin) &&
+			TransactionIdPrecedes(seg.xmin, xid_cutoff))
+			seg.flags |= TSDB_SEG_FROZEN;
+		if (tsdb_segment_live(&meta->segments[i]))
+			*num_tuples += seg.nsamples;
+		tsdb_segment_copy(OldTable, &meta->segments[i], NewTable, &list[n]);
+		list[n].flags = seg.flags;
+		list[n].xmax = seg.xmax;
+		n++;
 	}
+	if (n > 0 || meta->next_segment_id > 1)
+		tsdb_meta_set_segment_list(NewTable, meta->next_segment_id, list, n,
+								   InvalidTransactionId);
+	pfree(list);
 	pfree(meta);
-	pfree(cc.samples);
 }
 
 /*
@@ -465,8 +454,23 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 
 			if (status == TSDB_RUN_DEAD_STATUS)
 				*tups_vacuumed += hdr.nsamples;
+			else if (status == TSDB_RUN_CONSUMED &&
+					 TransactionIdPrecedes(hdr.xmax, OldestXmin))
+				continue;		/* only in its segment now, for everyone */
 			else if (status == TSDB_RUN_CONSUMED)
-				continue;		/* copied from its segment below */
+			{
+				/* an older snapshot may still read it instead of the segment */
+				uint16		flags = hdr.flags & TSDB_RUN_FROZEN;
+
+				if (TransactionIdIsNormal(hdr.xmin) &&
+					TransactionIdPrecedes(hdr.xmin, *xid_cutoff))
+					flags = TSDB_RUN_FROZEN;
+				tsdb_run_read_samples(run, samples);
+				tsdb_head_append_runs(NewTable, samples, hdr.nsamples,
+									  hdr.xmin, hdr.cmin, flags, hdr.xmax,
+									  NULL);
+				*tups_recently_dead += hdr.nsamples;
+			}
 			else
 			{
 				uint16		flags = hdr.flags & TSDB_RUN_FROZEN;
@@ -482,7 +486,8 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 					flags = TSDB_RUN_FROZEN;
 				tsdb_run_read_samples(run, samples);
 				tsdb_head_append_runs(NewTable, samples, hdr.nsamples,
-									  hdr.xmin, hdr.cmin, flags, NULL);
+									  hdr.xmin, hdr.cmin, flags,
+									  InvalidTransactionId, NULL);
 				*num_tuples += hdr.nsamples;
 			}
 		}

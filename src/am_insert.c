@@ -22,6 +22,7 @@
 #include "utils/rel.h"
 
 #include "am.h"
+#include "compaction.h"
 #include "head.h"
 #include "series.h"
 
@@ -107,6 +108,7 @@ tsdb_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
 	TsdbSample	sample;
 
 	insert_prologue(rel);
+	tsdb_backpressure(rel, 1);
 	slot_to_sample(rel, cols, cache, slot, &sample);
 	tsdb_head_insert(rel, &sample, 1, cid, (options & TABLE_INSERT_FROZEN) != 0,
 					 &slot->tts_tid);
@@ -126,6 +128,7 @@ tsdb_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 	int			i;
 
 	insert_prologue(rel);
+	tsdb_backpressure(rel, nslots);
 	samples = palloc(sizeof(TsdbSample) * nslots);
 	tids = palloc(sizeof(ItemPointerData) * nslots);
 	for (i = 0; i < nslots; i++)

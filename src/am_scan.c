@@ -290,7 +290,8 @@ load_page(TsdbScanDesc scan, BlockNumber blkno)
 	page = BufferGetPage(buf);
 	if (PageIsNew(page) || TsdbPageIsType(page, TSDB_PAGE_META) ||
 		TsdbPageIsType(page, TSDB_PAGE_DICT) ||
-		TsdbPageIsType(page, TSDB_PAGE_SEGMENT))
+		TsdbPageIsType(page, TSDB_PAGE_SEGMENT) ||
+		TsdbPageIsType(page, TSDB_PAGE_FREE))
 	{
 		UnlockReleaseBuffer(buf);
 		return;

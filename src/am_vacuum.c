@@ -29,6 +29,7 @@
 #include "am.h"
 #include "head.h"
 #include "meta.h"
+#include "recycle.h"
 #include "segment.h"
 #include "tsdb.h"
 #include "visibility.h"
@@ -71,7 +72,7 @@ vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
 	changes = palloc(sizeof(xl_tsdb_freeze_run) *
 					 (TsdbPageGetOpaque(page)->nitems + 1));
 	xlrec.nruns = 0;
-	xlrec.latest_frozen_xid = InvalidTransactionId;
+	xlrec.conflict_xid = InvalidTransactionId;
 
 	TsdbForEachRun(run, page)
 	{
@@ -88,9 +89,9 @@ vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
 					TransactionIdPrecedes(run->xmin, FreezeLimit))
 				{
 					set |= TSDB_RUN_FROZEN;
-					if (!TransactionIdIsValid(xlrec.latest_frozen_xid) ||
-						TransactionIdFollows(run->xmin, xlrec.latest_frozen_xid))
-						xlrec.latest_frozen_xid = run->xmin;
+					if (!TransactionIdIsValid(xlrec.conflict_xid) ||
+						TransactionIdFollows(run->xmin, xlrec.conflict_xid))
+						xlrec.conflict_xid = run->xmin;
 					counts->frozen_runs++;
 				}
 				else if (!frozen)
@@ -111,6 +112,10 @@ vacuum_page(Relation rel, Buffer buf, BlockNumber blkno,
 				{
 					set |= TSDB_RUN_DEAD;
 					counts->consumed_runs++;
+					/* a standby query that sees xmax running reads this run */
+					if (!TransactionIdIsValid(xlrec.conflict_xid) ||
+						TransactionIdFollows(run->xmax, xlrec.conflict_xid))
+						xlrec.conflict_xid = run->xmax;
 				}
 				else
 				{
@@ -242,6 +247,9 @@ tsdb_relation_vacuum(Relation rel, struct VacuumParams *params,
 	VacuumCounts counts;
 	bool		frozenxid_updated;
 	bool		minmulti_updated;
+	TsdbRecycle *rc;
+	uint32		recycled;
+	uint32		truncated;
 
 	vacuum_set_xid_limits(rel, params->freeze_min_age, params->freeze_table_age,
 						  params->multixact_freeze_min_age,
@@ -252,7 +260,14 @@ tsdb_relation_vacuum(Relation rel, struct VacuumParams *params,
 	memset(&counts, 0, sizeof(counts));
 	counts.min_unfrozen = OldestXmin;
 
+	/*
+	 * The segment list first: the pages of the entries it drops are
+	 * recycled in the same pass.
+	 */
+	vacuum_segments(rel, FreezeLimit, &counts);
+
 	nblocks = RelationGetNumberOfBlocks(rel);
+	rc = tsdb_recycle_begin(rel, nblocks);
 	for (blkno = TSDB_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 	{
 		Buffer		buf;
@@ -264,10 +279,11 @@ tsdb_relation_vacuum(Relation rel, struct VacuumParams *params,
 		page = BufferGetPage(buf);
 		if (TsdbPageIsType(page, TSDB_PAGE_HEAD))
 			vacuum_page(rel, buf, blkno, OldestXmin, FreezeLimit, &counts);
+		if (tsdb_recycle_page_is_free(rc, page, blkno))
+			tsdb_recycle_add(rc, blkno);
 		UnlockReleaseBuffer(buf);
 	}
-
-	vacuum_segments(rel, FreezeLimit, &counts);
+	nblocks = tsdb_recycle_finish(rc, &recycled, &truncated);
 
 	vac_update_relstats(rel, nblocks, counts.live, 0, false,
 						counts.min_unfrozen, OldestMxact,
@@ -280,10 +296,10 @@ tsdb_relation_vacuum(Relation rel, struct VacuumParams *params,
 			(errmsg("vacuuming tsdb table \"%s\": %u pages, %.0f live samples, %.0f aborted samples",
 					RelationGetRelationName(rel), nblocks, counts.live,
 					counts.dead),
-			 errdetail("%.0f runs frozen, %.0f aborted and %.0f compacted runs marked dead, %.0f segments frozen, %.0f removed; relfrozenxid %s to %u.",
+			 errdetail("%.0f runs frozen, %.0f aborted and %.0f compacted runs marked dead, %.0f segments frozen, %.0f removed, %u pages recycled, %u truncated; relfrozenxid %s to %u.",
 					   counts.frozen_runs, counts.dead_runs,
 					   counts.consumed_runs, counts.frozen_segments,
-					   counts.removed_segments,
+					   counts.removed_segments, recycled, truncated,
 					   frozenxid_updated ? "advanced" : "stays",
 					   counts.min_unfrozen)));
 }

@@ -25,6 +25,7 @@
 #include "access/xact.h"
 #include "access/xloginsert.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/procarray.h"
 #include "tcop/utility.h"
@@ -196,6 +197,19 @@ consume_runs(Relation rel, List *pages, TransactionId xid)
 	}
 }
 
+/* Did the current transaction already compact this table? */
+bool
+tsdb_compacted_in_xact(const TsdbMetaPageData *meta)
+{
+	uint32		i;
+
+	for (i = 0; i < meta->nsegments; i++)
+		if (TransactionIdIsCurrentTransactionId(meta->segments[i].xmin) &&
+			!(meta->segments[i].flags & TSDB_SEG_FROZEN))
+			return true;
+	return false;
+}
+
 int64
 tsdb_compact_relation(Relation rel, bool merge_all)
 {
@@ -217,10 +231,8 @@ tsdb_compact_relation(Relation rel, bool merge_all)
 	int64		start;
 
 	tsdb_read_meta(rel, &meta);
-	for (i = 0; i < meta.nsegments; i++)
-		if (TransactionIdIsCurrentTransactionId(meta.segments[i].xmin) &&
-			!(meta.segments[i].flags & TSDB_SEG_FROZEN))
-			ereport(ERROR,
+	if (tsdb_compacted_in_xact(&meta))
+		ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("tsdb table \"%s\" was already compacted in this transaction",
 							RelationGetRelationName(rel)),
@@ -304,6 +316,8 @@ tsdb_compact_relation(Relation rel, bool merge_all)
 	tsdb_debug_point(TSDB_POINT_SEGMENT_WRITTEN);
 
 	consume_runs(rel, pages, xid);
+	/* once committed, the consumed runs are garbage: bring autovacuum */
+	pgstat_update_heap_dead_tuples(rel, (int) Min(moved, PG_INT32_MAX));
 	tsdb_debug_point(TSDB_POINT_RUNS_CONSUMED);
 
 	list[nlist++] = entry;

@@ -27,6 +27,7 @@
 
 #include "head.h"
 #include "meta.h"
+#include "recycle.h"
 #include "tsdb.h"
 #include "wal.h"
 
@@ -108,7 +109,8 @@ tsdb_run_apply_freeze(TsdbRunHeader *run, uint16 set_flags)
 
 /* Does this locked page have room for at least one more sample for us? */
 static bool
-page_has_room(Page page, TransactionId xid, CommandId cid, uint16 run_flags)
+page_has_room(Page page, TransactionId xid, CommandId cid, uint16 run_flags,
+			  TransactionId xmax)
 {
 	Size		free;
 	TsdbPageOpaque opaque;
@@ -126,21 +128,25 @@ page_has_room(Page page, TransactionId xid, CommandId cid, uint16 run_flags)
 		TsdbRunHeader *run = (TsdbRunHeader *) ((char *) page + opaque->last_run);
 
 		return run->xmin == xid && run->cmin == cid &&
-			run->flags == run_flags && run->nsamples < PG_UINT16_MAX;
+			run->flags == run_flags && run->xmax == xmax &&
+			run->nsamples < PG_UINT16_MAX;
 	}
 	return false;
 }
 
 /*
  * Find a head page with room and return it exclusively locked.  *is_new
- * tells the caller to initialize it.
+ * tells the caller to initialize it, *fresh that it is a page no other
+ * backend uses yet.
  */
 static Buffer
 get_insert_page(Relation rel, TransactionId xid, CommandId cid,
-				uint16 run_flags, bool *is_new)
+				uint16 run_flags, TransactionId xmax, bool *is_new, bool *fresh)
 {
 	BlockNumber target = RelationGetTargetBlock(rel);
 	Buffer		buf;
+
+	*fresh = false;
 
 	/*
 	 * 1. our own insertion page.  If another backend holds it right now (it
@@ -153,7 +159,7 @@ get_insert_page(Relation rel, TransactionId xid, CommandId cid,
 		buf = ReadBuffer(rel, target);
 		if (ConditionalLockBuffer(buf))
 		{
-			if (page_has_room(BufferGetPage(buf), xid, cid, run_flags))
+			if (page_has_room(BufferGetPage(buf), xid, cid, run_flags, xmax))
 			{
 				*is_new = PageIsNew(BufferGetPage(buf));
 				return buf;
@@ -176,7 +182,7 @@ get_insert_page(Relation rel, TransactionId xid, CommandId cid,
 			buf = ReadBuffer(rel, meta.head_hint);
 			if (ConditionalLockBuffer(buf))
 			{
-				if (page_has_room(BufferGetPage(buf), xid, cid, run_flags))
+				if (page_has_room(BufferGetPage(buf), xid, cid, run_flags, xmax))
 				{
 					RelationSetTargetBlock(rel, meta.head_hint);
 					*is_new = PageIsNew(BufferGetPage(buf));
@@ -188,13 +194,11 @@ get_insert_page(Relation rel, TransactionId xid, CommandId cid,
 		}
 	}
 
-	/* 3. a new page of our own */
-	LockRelationForExtension(rel, ExclusiveLock);
-	buf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	UnlockRelationForExtension(rel, ExclusiveLock);
+	/* 3. a page of our own: a recycled one, or a new one at the end */
+	buf = tsdb_page_alloc(rel, TSDB_PAGE_HEAD);
 	RelationSetTargetBlock(rel, BufferGetBlockNumber(buf));
-	*is_new = true;
+	*is_new = PageIsNew(BufferGetPage(buf));
+	*fresh = true;
 	return buf;
 }
 
@@ -207,18 +211,19 @@ tsdb_head_insert(Relation rel, const TsdbSample *samples, int n,
 				 CommandId cid, bool frozen, ItemPointer tids)
 {
 	tsdb_head_append_runs(rel, samples, n, GetCurrentTransactionId(), cid,
-						  frozen ? TSDB_RUN_FROZEN : 0, tids);
+						  frozen ? TSDB_RUN_FROZEN : 0, InvalidTransactionId,
+						  tids);
 }
 
 /*
- * Append samples as runs stamped {xid, cid, run_flags}; tids may be NULL.
- * Besides inserts, VACUUM FULL uses this to copy runs with their original
- * stamps.
+ * Append samples as runs stamped {xid, cid, run_flags, xmax}; tids may be
+ * NULL.  Besides inserts (xmax invalid), VACUUM FULL uses this to copy runs
+ * with their original stamps, a compaction's xmax included.
  */
 void
 tsdb_head_append_runs(Relation rel, const TsdbSample *samples, int n,
 					  TransactionId xid, CommandId cid, uint16 run_flags,
-					  ItemPointer tids)
+					  TransactionId xmax, ItemPointer tids)
 {
 	char	   *scratch;
 	int			done = 0;
@@ -228,7 +233,9 @@ tsdb_head_append_runs(Relation rel, const TsdbSample *samples, int n,
 	while (done < n)
 	{
 		bool		is_new;
-		Buffer		buf = get_insert_page(rel, xid, cid, run_flags, &is_new);
+		bool		fresh;
+		Buffer		buf = get_insert_page(rel, xid, cid, run_flags, xmax,
+										  &is_new, &fresh);
 		Page		page = BufferGetPage(buf);
 		BlockNumber blkno = BufferGetBlockNumber(buf);
 		xl_tsdb_head_append xlrec;
@@ -253,7 +260,8 @@ tsdb_head_append_runs(Relation rel, const TsdbSample *samples, int n,
 				TsdbRunHeader *run = (TsdbRunHeader *) ((char *) page + opaque->last_run);
 
 				extend = run->xmin == xid && run->cmin == cid &&
-					run->flags == run_flags && run->nsamples < PG_UINT16_MAX;
+					run->flags == run_flags && run->xmax == xmax &&
+					run->nsamples < PG_UINT16_MAX;
 				if (extend)
 						k = Min(n - done, Min(free / TSDB_SAMPLE_SIZE,
 										  PG_UINT16_MAX - (int) run->nsamples));
@@ -267,7 +275,7 @@ tsdb_head_append_runs(Relation rel, const TsdbSample *samples, int n,
 			k = Min(k, PG_UINT16_MAX);
 			hdr.xmin = xid;
 			hdr.cmin = cid;
-			hdr.xmax = InvalidTransactionId;
+			hdr.xmax = xmax;
 			hdr.nsamples = k;
 			hdr.flags = run_flags;
 			memcpy(scratch, &hdr, TSDB_RUN_HEADER_SIZE);
@@ -317,7 +325,7 @@ tsdb_head_append_runs(Relation rel, const TsdbSample *samples, int n,
 		done += k;
 
 		/* Advertise a fresh page to backends that have none yet. */
-		if (is_new)
+		if (fresh)
 			tsdb_meta_set_head_hint(rel, blkno);
 	}
 

@@ -142,7 +142,8 @@ extern void tsdb_head_insert(Relation rel, const TsdbSample *samples, int n,
 							 CommandId cid, bool frozen, ItemPointer tids);
 extern void tsdb_head_append_runs(Relation rel, const TsdbSample *samples,
 								  int n, TransactionId xid, CommandId cid,
-								  uint16 run_flags, ItemPointer tids);
+								  uint16 run_flags, TransactionId xmax,
+								  ItemPointer tids);
 extern void tsdb_head_page_validate(Relation rel, Page page, BlockNumber blkno);
 extern void tsdb_head_page_init(Page page);
 extern void tsdb_head_apply_consume(Page page, TransactionId xmax,

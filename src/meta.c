@@ -54,6 +54,8 @@ tsdb_meta_page_init(Page page, uint64 storage_id)
 	meta->dict_first = InvalidBlockNumber;
 	meta->dict_last = InvalidBlockNumber;
 	meta->head_hint = InvalidBlockNumber;
+	meta->free_head = InvalidBlockNumber;
+	meta->nfree = 0;
 	meta->next_segment_id = 1;
 	meta->nsegments = 0;
 	((PageHeader) page)->pd_lower =

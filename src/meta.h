@@ -30,7 +30,7 @@
 
 #define TSDB_PAGE_ID			0xFD51	/* lets pg_filedump and checks tell our pages */
 #define TSDB_META_MAGIC			0x54534442	/* "TSDB" */
-#define TSDB_FORMAT_VERSION		2
+#define TSDB_FORMAT_VERSION		3
 #define TSDB_METAPAGE_BLKNO		0
 
 typedef enum TsdbPageType
@@ -38,12 +38,14 @@ typedef enum TsdbPageType
 	TSDB_PAGE_META = 1,
 	TSDB_PAGE_DICT = 2,
 	TSDB_PAGE_HEAD = 3,
-	TSDB_PAGE_SEGMENT = 4
+	TSDB_PAGE_SEGMENT = 4,
+	TSDB_PAGE_FREE = 5			/* recycled, on the free list (recycle.c) */
 } TsdbPageType;
 
 typedef struct TsdbPageOpaqueData
 {
-	BlockNumber next;			/* dictionary pages: next one in the chain */
+	BlockNumber next;			/* dictionary, segment and free pages: next
+								 * one in the chain */
 	uint16		nitems;			/* entries (dictionary) or samples (head) */
 	uint16		page_type;		/* a TsdbPageType */
 	uint16		last_run;		/* head pages: offset of the last run, or 0 */
@@ -114,6 +116,10 @@ typedef struct TsdbMetaPageData
 	 * for consistency checks, validated before use.
 	 */
 	BlockNumber head_hint;
+
+	/* recycled pages, linked through their "next", lowest block first */
+	BlockNumber free_head;
+	uint32		nfree;
 
 	uint32		next_segment_id;
 	uint32		nsegments;

@@ -21,6 +21,7 @@
 #include "utils/rel.h"
 
 #include "compress.h"
+#include "recycle.h"
 #include "segment.h"
 #include "tsdb.h"
 #include "wal.h"
@@ -64,17 +65,11 @@ struct TsdbSegmentWriter
 	uint64		nsamples;
 };
 
-/* A new block at the end of the relation, exclusively locked. */
+/* A page for the segment, exclusively locked: recycled or new. */
 static Buffer
 new_block(Relation rel)
 {
-	Buffer		buf;
-
-	LockRelationForExtension(rel, ExclusiveLock);
-	buf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	UnlockRelationForExtension(rel, ExclusiveLock);
-	return buf;
+	return tsdb_page_alloc(rel, TSDB_PAGE_SEGMENT);
 }
 
 static void
@@ -91,29 +86,38 @@ start_page(TsdbSegmentWriter *w)
 	w->npages++;
 }
 
-/* Write the page being filled, linked to "next" (or the chain's end). */
+/*
+ * Write a complete segment page image into its (locked) buffer, linked to
+ * "next" (or the chain's end), as a full-page image; release the buffer.
+ */
 static void
-write_page(TsdbSegmentWriter *w, BlockNumber next)
+put_page(Relation rel, Buffer buf, Page image, BlockNumber next)
 {
-	Page		image = (Page) w->image.data;
-	Page		page = BufferGetPage(w->buf);
+	Page		page = BufferGetPage(buf);
 
 	TsdbPageGetOpaque(image)->next = next;
 
 	START_CRIT_SECTION();
 	memcpy(page, image, BLCKSZ);
-	MarkBufferDirty(w->buf);
-	if (RelationNeedsWAL(w->rel))
+	MarkBufferDirty(buf);
+	if (RelationNeedsWAL(rel))
 	{
 		XLogRecPtr	lsn;
 
 		XLogBeginInsert();
-		XLogRegisterBuffer(0, w->buf, REGBUF_FORCE_IMAGE | REGBUF_STANDARD);
+		XLogRegisterBuffer(0, buf, REGBUF_FORCE_IMAGE | REGBUF_STANDARD);
 		lsn = XLogInsert(TSDB_RMGR_ID, XLOG_TSDB_SEGMENT_PAGE);
 		PageSetLSN(page, lsn);
 	}
 	END_CRIT_SECTION();
-	UnlockReleaseBuffer(w->buf);
+	UnlockReleaseBuffer(buf);
+}
+
+/* Write the page being filled, linked to "next" (or the chain's end). */
+static void
+write_page(TsdbSegmentWriter *w, BlockNumber next)
+{
+	put_page(w->rel, w->buf, (Page) w->image.data, next);
 	w->buf = InvalidBuffer;
 }
 
@@ -499,4 +503,55 @@ tsdb_segment_foreach_chunk(Relation rel, const TsdbSegmentEntry *seg,
 		blkno = TsdbPageGetOpaque(page)->next;
 		UnlockReleaseBuffer(buf);
 	}
+}
+
+/*
+ * VACUUM FULL: copy a segment's pages, unchanged but for their chain links,
+ * into the new storage of the table (same series ids).  Fills the new
+ * entry's first_block; the caller keeps the rest of the entry.
+ */
+void
+tsdb_segment_copy(Relation src, const TsdbSegmentEntry *seg, Relation dst,
+				  TsdbSegmentEntry *out)
+{
+	BlockNumber blkno = seg->first_block;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(src);
+	PGAlignedBlock image;
+	Buffer		prev = InvalidBuffer;
+	uint32		pages = 0;
+
+	*out = *seg;
+	out->first_block = InvalidBlockNumber;
+	while (BlockNumberIsValid(blkno))
+	{
+		Buffer		buf;
+		Buffer		newbuf;
+		Page		page;
+		uint16		offsets[BLCKSZ / TSDB_CHUNK_HEADER_SIZE];
+
+		CHECK_FOR_INTERRUPTS();
+		if (++pages > seg->npages || blkno >= nblocks)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("segment %u of tsdb relation \"%s\" has a broken page chain",
+							seg->segment_id, RelationGetRelationName(src))));
+		newbuf = tsdb_page_alloc(dst, TSDB_PAGE_SEGMENT);
+		if (BufferIsValid(prev))
+			put_page(dst, prev, (Page) image.data, BufferGetBlockNumber(newbuf));
+		else
+			out->first_block = BufferGetBlockNumber(newbuf);
+		prev = newbuf;
+
+		buf = ReadBuffer(src, blkno);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		/* check what is copied, so damage does not spread silently */
+		tsdb_segment_page_chunks(src, page, blkno, offsets, lengthof(offsets));
+		memcpy(image.data, page, BLCKSZ);
+		blkno = TsdbPageGetOpaque(page)->next;
+		UnlockReleaseBuffer(buf);
+	}
+	if (BufferIsValid(prev))
+		put_page(dst, prev, (Page) image.data, InvalidBlockNumber);
+	out->npages = pages;
 }

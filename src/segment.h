@@ -68,6 +68,9 @@ extern void tsdb_segment_writer_add(TsdbSegmentWriter *w, uint32 series_id,
 extern void tsdb_segment_writer_finish(TsdbSegmentWriter *w,
 									   TsdbSegmentEntry *entry);
 
+extern void tsdb_segment_copy(Relation src, const TsdbSegmentEntry *seg,
+							  Relation dst, TsdbSegmentEntry *out);
+
 /* Reading. */
 extern int	tsdb_segment_page_chunks(Relation rel, Page page, BlockNumber blkno,
 									 uint16 *offsets, int max);

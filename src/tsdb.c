@@ -24,6 +24,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "compaction.h"
 #include "debug_points.h"
 #include "series.h"
 #include "tsdb.h"
@@ -67,6 +68,14 @@ _PG_init(void)
 				 errmsg("tsdb must be loaded via shared_preload_libraries"),
 				 errdetail("tsdb writes WAL through a custom resource manager, which can only be registered at server start."),
 				 errhint("Add 'tsdb' to shared_preload_libraries in postgresql.conf and restart the server.")));
+
+	DefineCustomIntVariable("tsdb.head_max_pages",
+							"Head size above which an inserting backend compacts the table itself.",
+							"Back-pressure for when compaction falls behind the writers; 0 turns it off.",
+							&tsdb_head_max_pages,
+							131072, 0, INT_MAX / 2,
+							PGC_USERSET, GUC_UNIT_BLOCKS,
+							NULL, NULL, NULL);
 
 	/* settings first: reserving the prefix drops unknown tsdb.* ones */
 	tsdb_worker_init();

@@ -21,6 +21,7 @@
 
 #include "head.h"
 #include "meta.h"
+#include "recycle.h"
 #include "segment.h"
 #include "series.h"
 #include "tsdb.h"
@@ -154,15 +155,16 @@ redo_freeze(XLogReaderState *record)
 	Buffer		buf;
 
 	/*
-	 * Frozen runs become visible to every snapshot; a standby query whose
-	 * snapshot still thinks their xmin is running must not see that happen.
+	 * Frozen runs become visible to every snapshot, and compacted runs
+	 * marked dead vanish; a standby query whose snapshot still thinks the
+	 * xmin, or the compaction's xmax, is running must not see that happen.
 	 */
-	if (InHotStandby && TransactionIdIsValid(xlrec->latest_frozen_xid))
+	if (InHotStandby && TransactionIdIsValid(xlrec->conflict_xid))
 	{
 		RelFileNode rnode;
 
 		XLogRecGetBlockTag(record, 0, &rnode, NULL, NULL);
-		ResolveRecoveryConflictWithSnapshot(xlrec->latest_frozen_xid, rnode);
+		ResolveRecoveryConflictWithSnapshot(xlrec->conflict_xid, rnode);
 	}
 
 	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
@@ -260,6 +262,58 @@ redo_segment_list(XLogReaderState *record)
 		UnlockReleaseBuffer(buf);
 }
 
+/*
+ * PAGE_FREE and PAGE_REUSE: the metapage's list head and count, and the
+ * page reinitialized from the record alone.  PAGE_REUSE without block 1
+ * only empties the list (a rebuild that found nothing to keep).
+ */
+static void
+redo_page_list(XLogReaderState *record, bool is_free)
+{
+	Buffer		metabuf;
+	Buffer		buf = InvalidBuffer;
+	Page		metapage = NULL;
+	Page		page = NULL;
+	BlockNumber blkno = InvalidBlockNumber;
+
+	if (XLogReadBufferForRedo(record, 0, &metabuf) == BLK_NEEDS_REDO)
+		metapage = BufferGetPage(metabuf);
+	if (XLogRecHasBlockRef(record, 1))
+	{
+		XLogRecGetBlockTag(record, 1, NULL, NULL, &blkno);
+		buf = XLogInitBufferForRedo(record, 1);
+		page = BufferGetPage(buf);
+	}
+	if (is_free)
+	{
+		xl_tsdb_page_free *xlrec = (xl_tsdb_page_free *) XLogRecGetData(record);
+
+		if (page == NULL)
+			elog(PANIC, "tsdb page free record without its page");
+		tsdb_page_apply_free(metapage, page, blkno, xlrec->next, xlrec->nfree);
+	}
+	else
+	{
+		xl_tsdb_page_reuse *xlrec = (xl_tsdb_page_reuse *) XLogRecGetData(record);
+
+		tsdb_page_apply_reuse(metapage, page, (TsdbPageType) xlrec->page_type,
+							  xlrec->next, xlrec->nfree);
+	}
+	if (metapage)
+	{
+		PageSetLSN(metapage, record->EndRecPtr);
+		MarkBufferDirty(metabuf);
+	}
+	if (page)
+	{
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+	}
+	if (BufferIsValid(metabuf))
+		UnlockReleaseBuffer(metabuf);
+}
+
 void
 tsdb_redo(XLogReaderState *record)
 {
@@ -287,6 +341,12 @@ tsdb_redo(XLogReaderState *record)
 			break;
 		case XLOG_TSDB_SEGMENT_LIST:
 			redo_segment_list(record);
+			break;
+		case XLOG_TSDB_PAGE_FREE:
+			redo_page_list(record, true);
+			break;
+		case XLOG_TSDB_PAGE_REUSE:
+			redo_page_list(record, false);
 			break;
 		default:
 			elog(PANIC, "tsdb_redo: unknown record type %u", info);

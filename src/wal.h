@@ -22,6 +22,8 @@
 #define XLOG_TSDB_SEGMENT_PAGE	0x40
 #define XLOG_TSDB_HEAD_CONSUME	0x50
 #define XLOG_TSDB_SEGMENT_LIST	0x60
+#define XLOG_TSDB_PAGE_FREE		0x70
+#define XLOG_TSDB_PAGE_REUSE	0x80
 
 /*
  * INIT_META: block 0 is (re)initialized from the record alone (WILL_INIT).
@@ -84,8 +86,11 @@ typedef struct xl_tsdb_freeze_run
 
 typedef struct xl_tsdb_freeze
 {
-	/* newest xmin frozen: standby snapshots older than it must go */
-	TransactionId latest_frozen_xid;
+	/*
+	 * Newest xmin frozen, or xmax of a compacted run marked dead: standby
+	 * snapshots that may still see it running must go.
+	 */
+	TransactionId conflict_xid;
 	uint16		nruns;
 } xl_tsdb_freeze;
 
@@ -116,6 +121,33 @@ typedef struct xl_tsdb_segment_list
 	/* newest xmax of the removed entries: standby snapshots older must go */
 	TransactionId latest_removed_xid;
 } xl_tsdb_segment_list;
+
+/*
+ * PAGE_FREE: VACUUM put a page no snapshot needs on the free list.
+ *	block 0: metapage (free_head = block 1, nfree)
+ *	block 1: the page, reinitialized as an empty free page linking to
+ *			 "next" (WILL_INIT)
+ * Also used, under AccessExclusiveLock, to rebuild the list before the
+ * relation is truncated: the first such record has next = invalid.
+ */
+typedef struct xl_tsdb_page_free
+{
+	BlockNumber next;
+	uint32		nfree;
+} xl_tsdb_page_free;
+
+/*
+ * PAGE_REUSE: a page taken off the free list.
+ *	block 0: metapage (free_head = next, nfree)
+ *	block 1: the page, reinitialized as an empty page of page_type
+ *			 (WILL_INIT)
+ */
+typedef struct xl_tsdb_page_reuse
+{
+	BlockNumber next;
+	uint32		nfree;
+	uint16		page_type;
+} xl_tsdb_page_reuse;
 
 /* wal.c */
 extern void tsdb_rmgr_register(void);

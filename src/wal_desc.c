@@ -34,6 +34,10 @@ tsdb_identify(uint8 info)
 			return "HEAD_CONSUME";
 		case XLOG_TSDB_SEGMENT_LIST:
 			return "SEGMENT_LIST";
+		case XLOG_TSDB_PAGE_FREE:
+			return "PAGE_FREE";
+		case XLOG_TSDB_PAGE_REUSE:
+			return "PAGE_REUSE";
 	}
 	return NULL;
 }
@@ -80,8 +84,8 @@ tsdb_desc(StringInfo buf, XLogReaderState *record)
 			{
 				xl_tsdb_freeze *xlrec = (xl_tsdb_freeze *) data;
 
-				appendStringInfo(buf, "%u runs frozen or marked dead, latest frozen xid %u",
-								 xlrec->nruns, xlrec->latest_frozen_xid);
+				appendStringInfo(buf, "%u runs frozen or marked dead, conflict xid %u",
+								 xlrec->nruns, xlrec->conflict_xid);
 				break;
 			}
 		case XLOG_TSDB_SEGMENT_PAGE:
@@ -102,6 +106,22 @@ tsdb_desc(StringInfo buf, XLogReaderState *record)
 				appendStringInfo(buf, "%u segments, next segment id %u, latest removed xid %u",
 								 xlrec->nsegments, xlrec->next_segment_id,
 								 xlrec->latest_removed_xid);
+				break;
+			}
+		case XLOG_TSDB_PAGE_FREE:
+			{
+				xl_tsdb_page_free *xlrec = (xl_tsdb_page_free *) data;
+
+				appendStringInfo(buf, "page recycled, %u free pages, next free %u",
+								 xlrec->nfree, xlrec->next);
+				break;
+			}
+		case XLOG_TSDB_PAGE_REUSE:
+			{
+				xl_tsdb_page_reuse *xlrec = (xl_tsdb_page_reuse *) data;
+
+				appendStringInfo(buf, "free page reused as type %u, %u free pages, next free %u",
+								 xlrec->page_type, xlrec->nfree, xlrec->next);
 				break;
 			}
 		default:

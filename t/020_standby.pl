@@ -82,6 +82,23 @@ $primary->safe_psql('postgres', q{
 	INSERT INTO cmp_t VALUES ('c{i="head"}', '2026-01-08', 1);
 	SELECT tsdb.compact('cmp_t', merge => true);
 	VACUUM cmp_t;
+	-- page recycling: consumed head pages and merged-away segment pages go
+	-- on the free list (PAGE_FREE), new head and segment pages come off it
+	-- (PAGE_REUSE), free pages at the end are truncated, and VACUUM FULL
+	-- copies segments page by page
+	INSERT INTO cmp_t SELECT 'c{i="' || i % 50 || '"}', '2026-01-09'::timestamptz + (i / 50) * interval '5 s',
+	       i FROM generate_series(1, 20000) i;
+	SELECT tsdb.compact('cmp_t');
+	VACUUM cmp_t;
+	INSERT INTO cmp_t SELECT 'c{i="' || i % 50 || '"}', '2026-01-10'::timestamptz + (i / 50) * interval '5 s',
+	       -i FROM generate_series(1, 5000) i;
+	SELECT tsdb.compact('cmp_t', merge => true);
+	VACUUM cmp_t;
+	CREATE TABLE full_seg_t (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+	INSERT INTO full_seg_t SELECT * FROM cmp_t;
+	SELECT tsdb.compact('full_seg_t');
+	INSERT INTO full_seg_t VALUES ('c{i="head"}', '2026-01-11', 2);
+	VACUUM FULL full_seg_t;
 });
 # Wait for everything inserted, not just what was written out (an
 # asynchronously flushed record would otherwise be missed).
@@ -98,6 +115,9 @@ my @queries = (
 	'SELECT count(*), sum(value) FROM full_t',
 	'SELECT series, ts, float8send(value) FROM cmp_t ORDER BY 1, 2, 3',
 	'SELECT segment_id, pages, level, xmax, samples FROM tsdb.segments(\'cmp_t\') ORDER BY 1',
+	'SELECT pg_relation_size(\'cmp_t\')',
+	'SELECT series, ts, float8send(value) FROM full_seg_t ORDER BY 1, 2, 3',
+	'SELECT segment_id, first_block, pages, frozen, samples FROM tsdb.segments(\'full_seg_t\') ORDER BY 1',
 );
 for my $q (@queries)
 {

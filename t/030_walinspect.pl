@@ -24,6 +24,8 @@ $node->safe_psql('postgres', q{
 	VACUUM (FREEZE) m;
 	INSERT INTO m VALUES ('up{job="a"}', '2026-01-02', 1);
 	SELECT tsdb.compact('m');
+	VACUUM m;     -- recycles the compacted head pages
+	INSERT INTO m VALUES ('up{job="a"}', '2026-01-03', 1);   -- reuses one
 	CHECKPOINT;   -- VACUUM commits without an xid: make sure its WAL is flushed
 });
 my $end = $node->safe_psql('postgres', 'SELECT pg_current_wal_flush_lsn()');
@@ -32,16 +34,18 @@ my $rows = $node->safe_psql('postgres', qq{
 	SELECT record_type, description FROM pg_get_wal_records_info('$start', '$end')
 	 WHERE resource_manager = 'tsdb' ORDER BY start_lsn});
 note($rows);
-like($rows, qr/^INIT_META\|format version 2, storage id \d+$/m, 'INIT_META described');
+like($rows, qr/^INIT_META\|format version 3, storage id \d+$/m, 'INIT_META described');
 like($rows, qr/^NEW_SERIES\|series id 1, new dictionary page$/m, 'first NEW_SERIES described');
 like($rows, qr/^NEW_SERIES\|series id 2$/m, 'second NEW_SERIES described');
 like($rows, qr/^HEAD_APPEND\|1 samples, new run at offset 24, new head page$/m, 'first HEAD_APPEND');
 like($rows, qr/^HEAD_APPEND\|\d+ samples, new run at offset \d+$/m, 'HEAD_APPEND starting a run');
 like($rows, qr/^HEAD_APPEND\|\d+ samples, extends run at offset \d+$/m, 'HEAD_APPEND extending a run');
-like($rows, qr/^FREEZE\|\d+ runs frozen or marked dead, latest frozen xid \d+$/m, 'FREEZE described');
+like($rows, qr/^FREEZE\|\d+ runs frozen or marked dead, conflict xid \d+$/m, 'FREEZE described');
 like($rows, qr/^SEGMENT_PAGE\|segment page image$/m, 'SEGMENT_PAGE described');
 like($rows, qr/^HEAD_CONSUME\|\d+ runs moved into a segment by xid \d+$/m, 'HEAD_CONSUME described');
 like($rows, qr/^SEGMENT_LIST\|1 segments, next segment id 2, latest removed xid 0$/m, 'SEGMENT_LIST described');
+like($rows, qr/^PAGE_FREE\|page recycled, \d+ free pages, next free \d+$/m, 'PAGE_FREE described');
+like($rows, qr/^PAGE_REUSE\|free page reused as type 3, \d+ free pages, next free \d+$/m, 'PAGE_REUSE described');
 unlike($rows, qr/UNKNOWN|unknown/, 'no unknown record');
 
 # A COPY logs one record per head page, not one per row.

@@ -11,6 +11,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+# Whole relation after compaction, bytes per sample (deterministic).
+my $MAX_COMPACTED_BYTES = 1.12;
+
 my $top = "$FindBin::Bin/..";
 my $N = 184320;
 
@@ -112,6 +115,24 @@ cmp_ok($m_wal * 4, '<', $h_wal, 'tsdb COPY writes less than a quarter of the WAL
 $node->restart;
 is($node->safe_psql('postgres', 'SELECT count(*), count(DISTINCT series) FROM m'), "$N|512", 'same counts after restart');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM (TABLE m EXCEPT ALL TABLE h) a'), '0', 'same rows after restart');
+
+# Compacted, the data set takes about a byte per sample, losslessly: after
+# tsdb.compact and VACUUM FULL (which keeps the segments and leaves no head
+# pages), the whole relation -- metapage, series dictionary and segment
+# pages, every fork -- over the samples.
+# (the background worker may have compacted some or all of it already)
+$node->safe_psql('postgres', q{SELECT tsdb.compact('m')});
+is($node->safe_psql('postgres', q{SELECT sum(samples) FROM tsdb.segments('m') WHERE xmax IS NULL}),
+	$N, 'every sample is in a live segment');
+$node->safe_psql('postgres', 'VACUUM FULL m');
+my $seg_bytes = $node->safe_psql('postgres', "SELECT round(pg_total_relation_size('m')::numeric / $N, 3)");
+note("compacted: $seg_bytes bytes per sample, whole relation");
+cmp_ok($seg_bytes, '<=', $MAX_COMPACTED_BYTES, "compacted: at most $MAX_COMPACTED_BYTES bytes per sample, whole relation");
+is($node->safe_psql('postgres', q{SELECT count(*) FROM tsdb.head_runs('m')}), '0', 'no head runs left');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM (SELECT series, ts, float8send(value) FROM m EXCEPT ALL SELECT series, ts, float8send(value) FROM h) a'),
+	'0', 'compacted: tsdb EXCEPT ALL heap is empty, bit for bit');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM (SELECT series, ts, float8send(value) FROM h EXCEPT ALL SELECT series, ts, float8send(value) FROM m) a'),
+	'0', 'compacted: heap EXCEPT ALL tsdb is empty, bit for bit');
 
 $node->stop;
 done_testing();
