@@ -356,8 +356,9 @@ list_tsdb_tables(MemoryContext cxt)
 
 /*
  * Committed samples waiting in the head, counted until "enough" is reached.
- * Head pages are mostly the newest blocks, so the walk goes backwards from
- * the end and stops early when there is work to do.  It reads through a
+ * Head pages are often the newest blocks (when the free list was empty as
+ * they were taken), so the walk goes backwards from the end and stops early
+ * when there is work to do.  It reads through a
  * ring of buffers, so walking a big table does not evict what sessions use.
  * Runs of transactions still in progress do not count: compaction would
  * leave them where they are.
