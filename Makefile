@@ -25,6 +25,7 @@ OBJS = \
 	src/compaction.o \
 	src/debug_points.o \
 	src/worker.o \
+	src/worker_estimate.o \
 	src/compress_alp.o \
 	src/compress_bits.o \
 	src/compress_crc.o \
