@@ -29,6 +29,7 @@ OBJS = \
 	src/retention.o \
 	src/debug_points.o \
 	src/worker.o \
+	src/worker_estimate.o \
 	src/compress_alp.o \
 	src/compress_bits.o \
 	src/compress_crc.o \

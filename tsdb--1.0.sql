@@ -192,6 +192,7 @@ CREATE FUNCTION tsdb.stats(rel regclass,
 	OUT series int8, OUT samples int8, OUT head_samples int8, OUT head_pages int8,
 	OUT segments int8, OUT segment_pages int8, OUT segment_samples int8,
 	OUT chunks int8, OUT shared_ts_chunks int8, OUT dictionary_pages int8,
+	OUT free_pages int8,
 	OUT ts_bytes_per_sample float8, OUT value_bytes_per_sample float8,
 	OUT index_bytes_per_sample float8, OUT segment_bytes_per_sample float8,
 	OUT total_bytes int8, OUT bytes_per_sample float8, OUT value_codecs jsonb)

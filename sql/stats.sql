@@ -1,6 +1,8 @@
 -- tsdb.stats(): one row summing up a table's storage.  Counts of samples and
 -- segments are what the snapshot sees, so "samples" always equals count(*).
-CREATE TABLE st (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+-- (no autovacuum: page counts are shown before and after VACUUM)
+CREATE TABLE st (series tsdb.labels, ts timestamptz, value float8) USING tsdb
+	WITH (autovacuum_enabled = off);
 \x on
 -- empty: nothing to divide by, no codecs
 SELECT * FROM tsdb.stats('st');
@@ -62,6 +64,10 @@ SELECT tsdb.compact('st');
 SELECT segments, segment_samples FROM tsdb.stats('st');
 SELECT tsdb.compact('st', merge => true);
 SELECT segments, segment_samples, chunks, samples FROM tsdb.stats('st');
+-- VACUUM recycles the consumed head pages and the merged segments' pages
+SELECT head_pages, segment_pages, free_pages FROM tsdb.stats('st');
+VACUUM st;
+SELECT head_pages, segment_pages, free_pages, samples FROM tsdb.stats('st');
 -- only tsdb tables
 CREATE TABLE sh (series tsdb.labels, ts timestamptz, value float8);
 SELECT * FROM tsdb.stats('sh');

@@ -53,12 +53,17 @@ void
 tsdb_debug_point(TsdbDebugPoint point)
 {
 	TimestampTz end;
+	const char *name = "?";
+	int			i;
 
 	if (delay_ms <= 0 || point != (TsdbDebugPoint) delay_point)
 		return;
+	for (i = 0; point_options[i].name != NULL; i++)
+		if (point_options[i].val == (int) point)
+			name = point_options[i].name;
 	ereport(LOG,
 			(errmsg("tsdb compaction waits %d ms at debug point \"%s\"",
-					delay_ms, point_options[point].name)));
+					delay_ms, name)));
 	end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay_ms);
 	for (;;)
 	{

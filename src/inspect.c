@@ -383,8 +383,8 @@ tsdb_stats(PG_FUNCTION_ARGS)
 	CommandId	my_compact_cid = InvalidCommandId;
 	TsdbXidMemo memo;
 	TupleDesc	tupdesc;
-	Datum		values[17];
-	bool		nulls[17] = {0};
+	Datum		values[18];
+	bool		nulls[18] = {0};
 	int64		samples;
 	int64		total_bytes;
 	uint32		i;
@@ -432,15 +432,16 @@ tsdb_stats(PG_FUNCTION_ARGS)
 	values[7] = Int64GetDatum(st->chunks);
 	values[8] = Int64GetDatum(st->shared_ts_chunks);
 	values[9] = Int64GetDatum(st->dict_pages);
-	values[10] = per_sample(st->ts_bytes, st->segment_samples, &nulls[10]);
-	values[11] = per_sample(st->value_bytes, st->segment_samples, &nulls[11]);
-	values[12] = per_sample(st->header_bytes + st->dict_bytes,
-							st->segment_samples, &nulls[12]);
-	values[13] = per_sample(st->segment_pages * BLCKSZ, st->segment_samples,
-							&nulls[13]);
-	values[14] = Int64GetDatum(total_bytes);
-	values[15] = per_sample(total_bytes, samples, &nulls[15]);
-	values[16] = codecs_jsonb(st);
+	values[10] = Int64GetDatum((int64) meta->nfree);
+	values[11] = per_sample(st->ts_bytes, st->segment_samples, &nulls[11]);
+	values[12] = per_sample(st->value_bytes, st->segment_samples, &nulls[12]);
+	values[13] = per_sample(st->header_bytes + st->dict_bytes,
+							st->segment_samples, &nulls[13]);
+	values[14] = per_sample(st->segment_pages * BLCKSZ, st->segment_samples,
+							&nulls[14]);
+	values[15] = Int64GetDatum(total_bytes);
+	values[16] = per_sample(total_bytes, samples, &nulls[16]);
+	values[17] = codecs_jsonb(st);
 
 	pfree(meta);
 	pfree(st);

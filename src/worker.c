@@ -20,7 +20,10 @@
  * transaction of its own: it takes the lock compaction needs only if it is
  * free at once, so it never queues behind DDL (nor makes DDL queue behind
  * it), counts the committed samples waiting in the head, and compacts when
- * they reach tsdb.compact_min_samples.  An error on one table is reported
+ * they reach tsdb.compact_min_samples.  The count is remembered with the
+ * table's insert count from the statistics (worker_estimate.c): while the
+ * remembered count plus the inserts since stays below the threshold, a
+ * visit reads none of the table's pages.  An error on one table is reported
  * with the table named, the transaction is rolled back, and the worker goes
  * on with the next table.
  *
@@ -280,7 +283,13 @@ tsdb_launcher_main(Datum main_arg)
 
 			if (queue == NIL && now >= next_round)
 			{
+				List	   *sorted;
+
 				queue = list_databases(cxt);
+				sorted = list_copy(queue);
+				list_sort(sorted, list_oid_cmp);
+				tsdb_estimate_prune(InvalidOid, sorted);
+				list_free(sorted);
 				round_start = now;
 				next_round = TimestampTzPlusMilliseconds(now, tsdb_worker_naptime * 1000L);
 			}
@@ -356,8 +365,9 @@ list_tsdb_tables(MemoryContext cxt)
 
 /*
  * Committed samples waiting in the head, counted until "enough" is reached.
- * Head pages are mostly the newest blocks, so the walk goes backwards from
- * the end and stops early when there is work to do.  It reads through a
+ * Head pages are often the newest blocks (when the free list was empty as
+ * they were taken), so the walk goes backwards from the end and stops early
+ * when there is work to do.  It reads through a
  * ring of buffers, so walking a big table does not evict what sessions use.
  * Runs of transactions still in progress do not count: compaction would
  * leave them where they are.
@@ -412,19 +422,35 @@ table_error_callback(void *arg)
 			   worker_dbname, t->nspname, t->relname);
 }
 
+/* What a visit counted, remembered once its transaction has committed. */
+typedef struct VisitResult
+{
+	bool		remember;
+	int64		inserted;		/* the table's insert count before counting */
+	int64		head;			/* committed head samples left */
+} VisitResult;
+
 /*
  * Compact one table if it is free and its head holds enough.  Runs in the
- * caller's transaction, with an active snapshot, as tsdb.compact() does.
+ * caller's transaction, with an active snapshot, as tsdb.compact() does,
+ * and makes its checks: not during recovery (tsdb_worker_main), a tsdb
+ * table, the same lock.  There is no ownership check: the worker acts for
+ * the system, as autovacuum does, and runs no user code.
  */
 static void
-maintain_table(Oid relid)
+maintain_table(Oid relid, VisitResult *result)
 {
 	Relation	rel;
 	TableTarget target;
 	ErrorContextCallback errcb;
+	PgStat_StatTabEntry *tab;
+	int64		inserted = 0;
 	int64		head;
+	bool		estimated = false;
 	int64		moved = -1;
 	TimestampTz start = 0;
+
+	result->remember = false;
 
 	/* the lock tsdb.compact() takes, but only if nobody is in the way */
 	if (!ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
@@ -457,14 +483,30 @@ maintain_table(Oid relid)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	pgstat_report_activity(STATE_RUNNING,
-						   psprintf("compacting tsdb table %s.%s",
-									target.nspname, target.relname));
-	head = count_head_samples(rel, tsdb_compact_min_samples);
-	if (head >= tsdb_compact_min_samples)
+	/*
+	 * Few samples inserted since the last count: no need to read a page.
+	 * Otherwise count, and compact if there are enough.
+	 */
+	tab = pgstat_fetch_stat_tabentry(relid);
+	if (tab != NULL)
+		inserted = tab->tuples_inserted;
+	if (tab != NULL && tsdb_estimate_head(relid, inserted, &head) &&
+		head < tsdb_compact_min_samples)
+		estimated = true;
+	else
 	{
-		start = GetCurrentTimestamp();
-		moved = tsdb_compact_relation(rel, false);
+		pgstat_report_activity(STATE_RUNNING,
+							   psprintf("compacting tsdb table %s.%s",
+										target.nspname, target.relname));
+		head = count_head_samples(rel, tsdb_compact_min_samples);
+		if (head >= tsdb_compact_min_samples)
+		{
+			start = GetCurrentTimestamp();
+			moved = tsdb_compact_relation(rel, false);
+		}
+		result->remember = (tab != NULL);
+		result->inserted = inserted;
+		result->head = moved >= 0 ? 0 : head;
 	}
 
 	/*
@@ -483,6 +525,11 @@ maintain_table(Oid relid)
 				(errmsg("tsdb maintenance worker compacted table \"%s.%s\": %lld head samples moved into a segment in %ld ms",
 						target.nspname, target.relname, (long long) moved,
 						TimestampDifferenceMilliseconds(start, GetCurrentTimestamp()))));
+	else if (estimated)
+		ereport(DEBUG1,
+				(errmsg("tsdb maintenance worker left table \"%s.%s\" alone: at most %lld committed head samples (the last count plus the inserts since), fewer than tsdb.compact_min_samples (%d)",
+						target.nspname, target.relname, (long long) head,
+						tsdb_compact_min_samples)));
 	else
 		ereport(DEBUG1,
 				(errmsg("tsdb maintenance worker left table \"%s.%s\" alone: %lld committed head samples, fewer than tsdb.compact_min_samples (%d)",
@@ -502,10 +549,14 @@ process_table(Oid relid, MemoryContext cxt)
 	StartTransactionCommand();
 	PG_TRY();
 	{
+		VisitResult result;
+
 		PushActiveSnapshot(GetTransactionSnapshot());
-		maintain_table(relid);
+		maintain_table(relid, &result);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		if (result.remember)
+			tsdb_estimate_remember(relid, result.inserted, result.head);
 	}
 	PG_CATCH();
 	{
@@ -553,6 +604,7 @@ tsdb_worker_main(Datum main_arg)
 	if (RecoveryInProgress())
 		proc_exit(0);
 	relids = list_tsdb_tables(cxt);
+	tsdb_estimate_prune(MyDatabaseId, relids);
 	ereport(DEBUG1,
 			(errmsg("tsdb maintenance worker found %d tsdb tables in database \"%s\"",
 					list_length(relids), worker_dbname)));
@@ -606,6 +658,8 @@ tsdb_worker_init(void)
 	/* _PG_init refuses to load tsdb any other way, but be explicit */
 	if (!process_shared_preload_libraries_in_progress)
 		return;
+
+	tsdb_estimate_shmem_init();
 
 	memset(&bgw, 0, sizeof(bgw));
 	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;

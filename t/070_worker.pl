@@ -2,12 +2,12 @@
 # connected to no database; workers compact the tsdb tables of every
 # database once their heads hold tsdb.compact_min_samples committed samples,
 # and results stay exactly those of a heap table loaded alike.  A locked
-# table is skipped, not waited for; a worker terminated mid-compaction
-# leaves the table as it was; with tsdb.worker_enabled = off nothing
-# happens; an error on one table is logged with the table named and the
-# next table is still compacted; the launcher comes back after
-# pg_terminate_backend and after kill -9 (which restarts the server); a
-# standby runs no launcher until it is promoted.
+# table is skipped, not waited for; a worker cancelled or terminated in the
+# middle of a compaction leaves the table as it was; with
+# tsdb.worker_enabled = off nothing happens; an error on one table is logged
+# with the table named and the next table is still compacted; the launcher
+# comes back after pg_terminate_backend and after kill -9 (which restarts
+# the server); a standby runs no launcher until it is promoted.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -108,13 +108,24 @@ for my $db ('postgres', 'db2')
 	is(diff_with_heap($node, $db, 'm', 'h'), '0', "$db: m still returns exactly the heap table's rows");
 	is(stats($node, $db, 'm', 'samples'), '1200', "$db: every committed sample, the rolled-back one left out");
 }
-$node->wait_for_log(qr/left table "public\.small" alone: 10 committed head samples, fewer than tsdb\.compact_min_samples \(100\)/);
+$node->wait_for_log(qr/left table "public\.small" alone: (at most )?10 committed head samples.*, fewer than tsdb\.compact_min_samples \(100\)/);
 is(stats($node, 'postgres', 'small', 'segments, head_samples'), '0|10',
 	'a head below tsdb.compact_min_samples stays in the head');
 like(slurp_file($node->logfile), qr/compacted table "public\.m": \d+ head samples moved into a segment/,
 	'compactions are logged at DEBUG1');
 like(slurp_file($node->logfile), qr/found 0 tsdb tables in database "plain"/,
 	'a database without the extension is visited and left alone');
+# Later visits read no page of a table with few inserts since its last count.
+$node->wait_for_log(qr/left table "public\.small" alone: at most 10 committed head samples \(the last count plus the inserts since\)/);
+pass('a table with few new samples is left alone on the strength of its statistics');
+# Two loads, each below the threshold, add up to enough: the inserts since
+# the last count are seen, and the table is compacted.
+$node->safe_psql('postgres', q{CREATE TABLE trickle (series tsdb.labels, ts timestamptz, value float8) USING tsdb});
+load('postgres', 'trickle', 60);
+$node->wait_for_log(qr/left table "public\.trickle" alone: (at most )?60 committed head samples/);
+load('postgres', 'trickle', 60);
+ok($node->poll_query_until('postgres', q{SELECT segments = 1 AND head_samples = 0 FROM tsdb.stats('trickle')}),
+	'two loads below the threshold that add up to it are compacted');
 
 # ---- a locked table is skipped, and the next one is still compacted --------
 my $locker = $node->background_psql('db2');
@@ -147,6 +158,17 @@ $node->poll_query_until('postgres', q{SELECT count(*) = 1 FROM pg_stat_activity
 	  AND query = 'compacting tsdb table public.m' AND wait_event_type = 'Extension'})
   or die 'the paused worker is not in pg_stat_activity';
 pass('a compacting worker shows in pg_stat_activity: backend_type, database, table');
+# Cancel: the table's transaction is rolled back and logged, the worker goes
+# on; the next round's worker stops at the same point again.
+$pos = log_size();
+is($node->safe_psql('postgres', q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+	WHERE backend_type = 'tsdb maintenance worker' AND datname = 'postgres'}), 't',
+	'cancel the worker while its compaction waits');
+$node->wait_for_log(qr/ERROR:  canceling statement due to user request\n.*CONTEXT:  automatic maintenance of tsdb table "postgres\.public\.m"/, $pos);
+$node->wait_for_log(qr/left table "public\.later" alone/, $pos);
+pass('the cancelled table is logged and the worker goes on with the next one');
+is(diff_with_heap($node, 'postgres', 'm', 'h'), '0', 'the cancelled compaction changed nothing');
+$node->wait_for_log(qr/tsdb compaction waits 600000 ms at debug point "runs_consumed"/, $pos);
 # Reset the pause first (the paused worker keeps waiting), so that the next
 # worker, started after the postmaster has reloaded, does not pause.
 $node->safe_psql('postgres', q{
