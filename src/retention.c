@@ -29,7 +29,9 @@
 #include "utils/timestamp.h"
 
 #include "merge_policy.h"
+#include "meta.h"
 #include "retention.h"
+#include "segment.h"
 #include "tsdb.h"
 
 PG_FUNCTION_INFO_V1(tsdb_drop_before);
@@ -107,6 +109,35 @@ tsdb_retention_cutoff(Relation rel, TimestampTz now, TimestampTz *cutoff)
 		q--;
 	*cutoff = q * w;
 	return true;
+}
+
+/*
+ * Whether applying a cutoff would retire or rewrite a segment: a live one
+ * holds samples older than it.  Reads the metapage only, so the background
+ * worker can ask at every visit; head samples older than the cutoff (late
+ * arrivals) are not looked for: the next compaction, which the worker runs
+ * with the same cutoff, drops them.
+ */
+bool
+tsdb_retention_due(Relation rel, TimestampTz cutoff)
+{
+	TsdbMetaPageData *meta;
+	bool		due = false;
+	uint32		i;
+
+	if (TIMESTAMP_IS_NOBEGIN(cutoff))
+		return false;
+	meta = palloc(sizeof(TsdbMetaPageData));
+	tsdb_read_meta(rel, meta);
+	for (i = 0; i < meta->nsegments && !due; i++)
+	{
+		const TsdbSegmentEntry *seg = &meta->segments[i];
+
+		due = seg->nsamples > 0 && seg->min_ts < cutoff &&
+			tsdb_segment_live(seg);
+	}
+	pfree(meta);
+	return due;
 }
 
 /*

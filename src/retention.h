@@ -38,6 +38,7 @@ extern int64 tsdb_interval_usecs(const Interval *interval);
 /* retention.c */
 extern bool tsdb_retention_cutoff(Relation rel, TimestampTz now,
 								  TimestampTz *cutoff);
+extern bool tsdb_retention_due(Relation rel, TimestampTz cutoff);
 extern void tsdb_drop_before_relation(Relation rel, TimestampTz cutoff,
 									  TsdbCompactStats *stats);
 extern void tsdb_compact_drop_before_relation(Relation rel, bool merge_all,

@@ -20,7 +20,9 @@
  * transaction of its own: it takes the lock compaction needs only if it is
  * free at once, so it never queues behind DDL (nor makes DDL queue behind
  * it), counts the committed samples waiting in the head, and compacts when
- * they reach tsdb.compact_min_samples.  The count is remembered with the
+ * they reach tsdb.compact_min_samples; a table with a tsdb.retention has
+ * it applied in the same transaction (with the compaction's rewrite, or
+ * alone when a segment is older than the cutoff).  The count is remembered with the
  * table's insert count from the statistics (worker_estimate.c): while the
  * remembered count plus the inserts since stays below the threshold, a
  * visit reads none of the table's pages.  An error on one table is reported
@@ -72,6 +74,7 @@
 #include "compaction.h"
 #include "head.h"
 #include "meta.h"
+#include "retention.h"
 #include "tsdb.h"
 #include "visibility.h"
 #include "worker.h"
@@ -449,7 +452,12 @@ maintain_table(Oid relid, VisitResult *result)
 	bool		estimated = false;
 	int64		moved = -1;
 	TimestampTz start = 0;
+	TimestampTz cutoff = 0;
+	bool		has_cutoff;
+	bool		retained = false;
+	TsdbCompactStats stats;
 
+	memset(&stats, 0, sizeof(stats));
 	result->remember = false;
 
 	/* the lock tsdb.compact() takes, but only if nobody is in the way */
@@ -483,9 +491,13 @@ maintain_table(Oid relid, VisitResult *result)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
+	/* where the table's retention cuts now, if it has one */
+	has_cutoff = tsdb_retention_cutoff(rel, GetCurrentTimestamp(), &cutoff);
+
 	/*
 	 * Few samples inserted since the last count: no need to read a page.
-	 * Otherwise count, and compact if there are enough.
+	 * Otherwise count, and compact if there are enough, dropping what the
+	 * retention cuts off in the same rewrite.
 	 */
 	tab = pgstat_fetch_stat_tabentry(relid);
 	if (tab != NULL)
@@ -502,7 +514,11 @@ maintain_table(Oid relid, VisitResult *result)
 		if (head >= tsdb_compact_min_samples)
 		{
 			start = GetCurrentTimestamp();
-			moved = tsdb_compact_relation(rel, false);
+			tsdb_compact_drop_before_relation(rel, false,
+											  has_cutoff ? cutoff : DT_NOBEGIN,
+											  &stats);
+			moved = stats.head_samples;
+			retained = has_cutoff;
 		}
 		result->remember = (tab != NULL);
 		result->inserted = inserted;
@@ -510,16 +526,31 @@ maintain_table(Oid relid, VisitResult *result)
 	}
 
 	/*
-	 * RETENTION HOOK.  Retention (tsdb.drop_before, and a per-table
-	 * retention option) does not exist yet.  Once it does, the drop of the
-	 * segments older than the table's retention belongs here: same table,
-	 * same lock, after compaction so the newest samples have moved into
-	 * segments first.
+	 * Retention without a compaction: only when a segment holds samples
+	 * older than the cutoff (one metapage read), so that a visit to a table
+	 * with nothing to drop writes nothing.  The cutoff moves in steps of a
+	 * tenth of the retention (tsdb_retention_cutoff), so this rewrites
+	 * rarely.
 	 */
+	if (has_cutoff && !retained && tsdb_retention_due(rel, cutoff))
+	{
+		pgstat_report_activity(STATE_RUNNING,
+							   psprintf("applying the retention of tsdb table %s.%s",
+										target.nspname, target.relname));
+		tsdb_drop_before_relation(rel, cutoff, &stats);
+		retained = true;
+	}
 
 	error_context_stack = errcb.previous;
 
 	/* the messages name the table themselves: no context line */
+	if (retained && (stats.samples_removed > 0 || stats.segments_dropped > 0))
+		ereport(DEBUG1,
+				(errmsg("tsdb maintenance worker applied the retention of table \"%s.%s\": %lld samples older than %s removed, %d segments dropped, %d rewritten",
+						target.nspname, target.relname,
+						(long long) stats.samples_removed,
+						timestamptz_to_str(cutoff),
+						stats.segments_dropped, stats.segments_rewritten)));
 	if (moved >= 0)
 		ereport(DEBUG1,
 				(errmsg("tsdb maintenance worker compacted table \"%s.%s\": %lld head samples moved into a segment in %ld ms",

@@ -7,7 +7,8 @@
 # tsdb.worker_enabled = off nothing happens; an error on one table is logged
 # with the table named and the next table is still compacted; the launcher
 # comes back after pg_terminate_backend and after kill -9 (which restarts
-# the server); a standby runs no launcher until it is promoted.
+# the server); a standby runs no launcher until it is promoted.  A table's
+# tsdb.retention is applied by the workers, with a compaction or alone.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -127,10 +128,58 @@ load('postgres', 'trickle', 60);
 ok($node->poll_query_until('postgres', q{SELECT segments = 1 AND head_samples = 0 FROM tsdb.stats('trickle')}),
 	'two loads below the threshold that add up to it are compacted');
 
+# ---- retention: the table's tsdb.retention is applied by the worker --------
+# Samples 60 days old and 1 day old, retention 30 days: wherever the cutoff
+# falls (now - 30 days rounded down to 3 days), the old ones go and the new
+# ones stay.  "ret" has its retention from the start and is compacted with
+# it (one rewrite); "aged" is compacted first and given a retention after,
+# which a visit with nothing to compact applies on its own.
+my $aged_rows = q{SELECT format('up{job="j%s"}', i % 10)::tsdb.labels AS series,
+	date_trunc('minute', now()) - interval '60 days' + i * interval '1 min' AS ts, i AS value
+	FROM generate_series(1, 150) i
+	UNION ALL
+	SELECT format('up{job="j%s"}', i % 10)::tsdb.labels,
+	date_trunc('minute', now()) - interval '1 day' + i * interval '1 min', -i
+	FROM generate_series(1, 150) i};
+$node->safe_psql('postgres', qq{
+	CREATE TABLE ret (series tsdb.labels, ts timestamptz, value float8) USING tsdb
+		WITH (tsdb.retention = '30 days');
+	CREATE TABLE aged (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+	CREATE TABLE ret_h (series tsdb.labels, ts timestamptz, value float8);
+	WITH s AS ($aged_rows), a AS (INSERT INTO ret SELECT * FROM s),
+		b AS (INSERT INTO aged SELECT * FROM s)
+	INSERT INTO ret_h SELECT * FROM s;
+});
+ok($node->poll_query_until('postgres',
+		q{SELECT head_samples = 0 AND samples = 150 FROM tsdb.stats('ret')}),
+	'retention: a table compacted with its retention keeps only the newer samples');
+ok($node->poll_query_until('postgres',
+		q{SELECT head_samples = 0 AND samples = 300 FROM tsdb.stats('aged')}),
+	'retention: a table without one keeps everything');
+my $pos = log_size();
+$node->safe_psql('postgres', q{ALTER TABLE aged SET (tsdb.retention = '30 days')});
+ok($node->poll_query_until('postgres',
+		q{SELECT head_samples = 0 AND samples = 150 FROM tsdb.stats('aged')}),
+	'retention: set later, applied by a visit with nothing to compact');
+$node->wait_for_log(
+	qr/applied the retention of table "public\.aged": 150 samples older than .* removed/, $pos);
+pass('retention applied by the worker is logged');
+$node->safe_psql('postgres', q{DELETE FROM ret_h WHERE ts < now() - interval '30 days'});
+is(diff_with_heap($node, 'postgres', 'ret', 'ret_h'), '0',
+	'retention: ret equals heap less the samples older than 30 days');
+is(diff_with_heap($node, 'postgres', 'aged', 'ret_h'), '0',
+	'retention: aged equals heap less the samples older than 30 days');
+# Nothing older than the cutoff: later visits rewrite nothing.
+$pos = log_size();
+$node->wait_for_log(qr/left table "public\.aged" alone/, $pos);
+$node->wait_for_log(qr/left table "public\.aged" alone/, log_size());
+unlike(slurp_file($node->logfile, $pos), qr/applied the retention of table "public\.aged"/,
+	'retention: applied once, not at every visit');
+
 # ---- a locked table is skipped, and the next one is still compacted --------
 my $locker = $node->background_psql('db2');
 $locker->query_safe('BEGIN; LOCK TABLE m IN SHARE UPDATE EXCLUSIVE MODE;');
-my $pos = log_size();
+$pos = log_size();
 load('db2', 'm', 300, 'h');
 load('db2', 'later', 300);
 $node->wait_for_log(qr/skipped table "m": it is locked/, $pos);
