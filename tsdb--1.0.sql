@@ -142,6 +142,10 @@ CREATE ACCESS METHOD tsdb TYPE TABLE HANDLER tsdb.tsdb_am_handler;
 COMMENT ON ACCESS METHOD tsdb IS 'time-series samples: (tsdb.labels, timestamptz, float8)';
 
 -- Storage inspection
+CREATE FUNCTION tsdb.page_types(rel regclass, OUT page_type text, OUT pages int8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'tsdb_page_types' LANGUAGE C STRICT;
+
 CREATE FUNCTION tsdb.head_runs(rel regclass,
 	OUT blkno int8, OUT run_offset int4, OUT xmin xid, OUT cmin cid,
 	OUT nsamples int4, OUT state text)

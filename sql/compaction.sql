@@ -13,6 +13,7 @@ INSERT INTO ch SELECT * FROM cm;
 BEGIN; INSERT INTO cm VALUES ('{__name__="gone"}', '2026-01-01', 1); ROLLBACK;
 SELECT tsdb.compact('cm');
 SELECT segment_id, pages, series, samples, level, xmax IS NULL AS live FROM tsdb.segments('cm');
+SELECT * FROM tsdb.page_types('cm');
 -- bit for bit the same rows as heap
 SELECT count(*) FROM (SELECT series, ts, float8send(value) FROM cm
 	EXCEPT ALL SELECT series, ts, float8send(value) FROM ch) a;
