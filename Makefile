@@ -23,6 +23,7 @@ OBJS = \
 	src/compaction.o \
 	src/compress_alp.o \
 	src/compress_bits.o \
+	src/compress_chunk.o \
 	src/compress_crc.o \
 	src/compress_gorilla.o \
 	src/compress_lz4.o \

@@ -168,6 +168,14 @@ CREATE FUNCTION tsdb.segments(rel regclass,
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'tsdb_segments' LANGUAGE C STRICT;
 
+CREATE FUNCTION tsdb.chunks(rel regclass,
+	OUT segment_id int8, OUT blkno int8, OUT chunk_offset int4, OUT series_id int8,
+	OUT samples int4, OUT min_ts timestamptz, OUT max_ts timestamptz,
+	OUT min float8, OUT max float8, OUT sum float8, OUT shared_ts bool,
+	OUT header_bytes int4, OUT bytes int4)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'tsdb_chunks' LANGUAGE C STRICT;
+
 -- Prometheus' staleness marker, a NaN with its own bit pattern.
 CREATE FUNCTION tsdb.staleness_marker() RETURNS float8
 	AS 'MODULE_PATHNAME', 'tsdb_staleness_marker' LANGUAGE C IMMUTABLE PARALLEL SAFE;

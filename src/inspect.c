@@ -21,6 +21,7 @@
 #include "am.h"
 #include "head.h"
 #include "meta.h"
+#include "segment.h"
 #include "series.h"
 #include "tsdb.h"
 
@@ -28,6 +29,7 @@ PG_FUNCTION_INFO_V1(tsdb_page_types);
 PG_FUNCTION_INFO_V1(tsdb_head_runs);
 PG_FUNCTION_INFO_V1(tsdb_series_list);
 PG_FUNCTION_INFO_V1(tsdb_segments);
+PG_FUNCTION_INFO_V1(tsdb_chunks);
 
 /* Open a relation the caller may read, and check that it is a tsdb table. */
 static Relation
@@ -232,6 +234,70 @@ tsdb_segments(PG_FUNCTION_ARGS)
 		values[10] = TimestampTzGetDatum(seg->max_ts);
 		nulls[9] = nulls[10] = (seg->nsamples == 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	pfree(meta);
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
+
+typedef struct ChunksArg
+{
+	ReturnSetInfo *rsinfo;
+	uint32		segment_id;
+} ChunksArg;
+
+static void
+chunk_row(Relation rel, Page page, BlockNumber blkno, uint16 offset,
+		  void *arg)
+{
+	ChunksArg  *ca = arg;
+	TsdbChunkHeader hdr;
+	int			header_bytes;
+	int			bytes;
+	Datum		values[13];
+	bool		nulls[13] = {0};
+
+	tsdb_chunk_header(rel, page, blkno, offset, &hdr, &header_bytes, &bytes);
+	values[0] = Int64GetDatum(ca->segment_id);
+	values[1] = Int64GetDatum(blkno);
+	values[2] = Int32GetDatum(offset);
+	values[3] = Int64GetDatum(hdr.series_id);
+	values[4] = Int32GetDatum(hdr.count);
+	values[5] = TimestampTzGetDatum(hdr.min_ts);
+	values[6] = TimestampTzGetDatum(hdr.max_ts);
+	values[7] = Float8GetDatum(hdr.min);
+	values[8] = Float8GetDatum(hdr.max);
+	values[9] = Float8GetDatum(hdr.sum);
+	values[10] = BoolGetDatum((hdr.flags & TSDB_CHUNK_TS_SHARED) != 0);
+	values[11] = Int32GetDatum(header_bytes);
+	values[12] = Int32GetDatum(bytes);
+	tuplestore_putvalues(ca->rsinfo->setResult, ca->rsinfo->setDesc,
+						 values, nulls);
+}
+
+/*
+ * tsdb.chunks(regclass): every chunk of every segment in the metapage's
+ * list, whatever its visibility, with what its header says (checksums
+ * verified): (segment_id, blkno, chunk_offset, series_id, samples, min_ts,
+ * max_ts, min, max, sum, shared_ts, header_bytes, bytes).
+ */
+Datum
+tsdb_chunks(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel = open_tsdb_relation(PG_GETARG_OID(0));
+	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
+	ChunksArg	ca;
+	uint32		i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	tsdb_read_meta(rel, meta);
+	ca.rsinfo = rsinfo;
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		ca.segment_id = meta->segments[i].segment_id;
+		tsdb_segment_foreach_chunk(rel, &meta->segments[i], NULL,
+								   InvalidBlockNumber, chunk_row, &ca);
 	}
 	pfree(meta);
 	table_close(rel, AccessShareLock);
