@@ -15,6 +15,7 @@ OBJS = \
 	src/head.o \
 	src/meta.o \
 	src/series.o \
+	src/series_dict.o \
 	src/visibility.o \
 	src/wal.o \
 	src/wal_desc.o \
@@ -38,7 +39,7 @@ PGFILEDESC = "tsdb - time-series table access method"
 
 # pg_regress runs these in order in one database; setup creates the extension.
 REGRESS = setup labels_input labels_ops labels_match ddl insert_select \
-	visibility refused partitions vacuum compaction
+	visibility refused partitions vacuum compaction dictionary
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/tsdb.conf
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=$(srcdir)/tsdb.conf

@@ -98,6 +98,8 @@ my @queries = (
 	'SELECT count(*), sum(value) FROM full_t',
 	'SELECT series, ts, float8send(value) FROM cmp_t ORDER BY 1, 2, 3',
 	'SELECT segment_id, pages, level, xmax, samples FROM tsdb.segments(\'cmp_t\') ORDER BY 1',
+	'SELECT * FROM tsdb.chunks(\'cmp_t\') ORDER BY blkno, chunk_offset',
+	'SELECT * FROM tsdb.page_types(\'m\')',
 );
 for my $q (@queries)
 {
@@ -105,6 +107,8 @@ for my $q (@queries)
 	my $s = $standby->safe_psql('postgres', $q);
 	is($s, $p, "standby equals primary: $q");
 }
+cmp_ok($primary->safe_psql('postgres', q{SELECT pages FROM tsdb.page_types('m') WHERE page_type = 'dictionary'}),
+	'>=', 3, 'the series dictionary spans several pages');
 is($primary->safe_psql('postgres', q{SELECT count(*) FROM m WHERE series = 'rolled_back'}), '0',
 	'rolled back sample absent');
 is($primary->safe_psql('postgres', q{SELECT count(*) FROM m WHERE series @@ '{__name__="sp"}'}), '2',

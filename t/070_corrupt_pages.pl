@@ -2,8 +2,9 @@
 # chunk's columns or in the page's base fails its checksum, a malformed
 # header is inconsistent, a header cut off by pd_lower overruns the page, a
 # wrong chunk count or a dangling shared timestamp column is caught; each
-# as ERRCODE_DATA_CORRUPTED naming the relation, block and offset.  The
-# relation file is patched with the server stopped, then restored.
+# as ERRCODE_DATA_CORRUPTED naming the relation, block and offset.  So are
+# malformed series dictionary entries.  The relation file is patched with
+# the server stopped, then restored.
 use strict;
 use warnings;
 use File::Copy;
@@ -46,12 +47,14 @@ my $saved = $node->basedir . '/c.saved';
 $node->stop;
 copy($file, $saved) or die "copy: $!";
 
-# Overwrite bytes at a block offset, or change them with a function.
+# Overwrite bytes at an offset of block $target.
+my $target = $blk;
+
 sub patch
 {
 	my ($off, $bytes) = @_;
 	open(my $fh, '+<:raw', $file) or die "open: $!";
-	sysseek($fh, $blk * 8192 + $off, 0) or die "seek: $!";
+	sysseek($fh, $target * 8192 + $off, 0) or die "seek: $!";
 	syswrite($fh, $bytes) == length($bytes) or die "write: $!";
 	close($fh);
 }
@@ -60,16 +63,17 @@ sub read_bytes
 {
 	my ($off, $len) = @_;
 	open(my $fh, '<:raw', $file) or die "open: $!";
-	sysseek($fh, $blk * 8192 + $off, 0) or die "seek: $!";
+	sysseek($fh, $target * 8192 + $off, 0) or die "seek: $!";
 	my $buf;
 	sysread($fh, $buf, $len) == $len or die "read: $!";
 	close($fh);
 	return $buf;
 }
 
-sub damaged
+# Restore the file, change it, and check the error a scan reports.
+sub damaged_with
 {
-	my ($what, $change, $detail_re, $off) = @_;
+	my ($what, $change, $error_re, $detail_re) = @_;
 	copy($saved, $file) or die "restore: $!";
 	$change->();
 	$node->start;
@@ -77,9 +81,16 @@ sub damaged
 		"\\set VERBOSITY verbose\nSELECT count(*) FROM c");
 	$node->stop;
 	isnt($rc, 0, "$what: the scan fails");
-	like($err, qr/ERROR:  XX001: corrupted chunk in tsdb relation "c" at block $blk, offset $off/,
-		"$what: reported as data corruption at the chunk");
+	like($err, $error_re, "$what: reported as data corruption where it is");
 	like($err, $detail_re, "$what: says what is wrong");
+}
+
+sub damaged
+{
+	my ($what, $change, $detail_re, $off) = @_;
+	damaged_with($what, $change,
+		qr/ERROR:  XX001: corrupted chunk in tsdb relation "c" at block $blk, offset $off/,
+		$detail_re);
 }
 
 my $xor = sub { my ($off) = @_; patch($off, chr(ord(read_bytes($off, 1)) ^ 0x10)) };
@@ -107,6 +118,24 @@ damaged('a header cut off by pd_lower',
 damaged('a wrong chunk count',
 	sub { patch(8192 - 16 + 4, pack('v', scalar(@chunks) + 1)) },
 	qr/The page's chunk count does not match its chunks/, '\d+');
+
+# The series dictionary: block 1, made by the first insert.
+$target = 1;
+is(unpack('v', read_bytes(8192 - 16 + 6, 2)), 2, 'block 1 is a dictionary page');
+my $dict_error = qr/ERROR:  XX001: tsdb relation "c" has a corrupted series dictionary page at block 1/;
+# the first entry's series id (a varint at the start of the contents)
+damaged_with('a dictionary entry with series id 0', sub { patch(24, chr(0)) },
+	$dict_error, qr/An entry's series id does not follow the previous one/);
+# its label count (the next varint): more labels than the entries hold
+damaged_with('a dictionary entry with too many labels', sub { patch(25, chr(0x7F)) },
+	$dict_error, qr/An entry|entry count/);
+damaged_with('a wrong dictionary entry count',
+	sub { patch(8192 - 16 + 4, pack('v', unpack('v', read_bytes(8192 - 16 + 4, 2)) + 1)) },
+	$dict_error, qr/The page's entry count does not match its entries/);
+damaged_with('a dictionary page cut off by pd_lower',
+	sub { patch(12, pack('v', unpack('v', read_bytes(12, 2)) - 1)) },
+	$dict_error, qr/An entry/);
+$target = $blk;
 
 # Restored, everything reads again.
 copy($saved, $file) or die "restore: $!";
