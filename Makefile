@@ -17,6 +17,7 @@ OBJS = \
 	src/head.o \
 	src/meta.o \
 	src/series.o \
+	src/series_dict.o \
 	src/visibility.o \
 	src/wal.o \
 	src/wal_desc.o \
@@ -32,6 +33,7 @@ OBJS = \
 	src/worker_estimate.o \
 	src/compress_alp.o \
 	src/compress_bits.o \
+	src/compress_chunk.o \
 	src/compress_crc.o \
 	src/compress_gorilla.o \
 	src/compress_lz4.o \
@@ -46,7 +48,7 @@ PGFILEDESC = "tsdb - time-series table access method"
 
 # pg_regress runs these in order in one database; setup creates the extension.
 REGRESS = setup labels_input labels_ops labels_match ddl insert_select \
-	visibility refused partitions vacuum compaction merge retention recycle backpressure stats
+	visibility refused partitions vacuum compaction merge retention recycle backpressure stats dictionary
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/tsdb.conf
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=$(srcdir)/tsdb.conf

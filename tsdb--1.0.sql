@@ -142,6 +142,10 @@ CREATE ACCESS METHOD tsdb TYPE TABLE HANDLER tsdb.tsdb_am_handler;
 COMMENT ON ACCESS METHOD tsdb IS 'time-series samples: (tsdb.labels, timestamptz, float8)';
 
 -- Storage inspection
+CREATE FUNCTION tsdb.page_types(rel regclass, OUT page_type text, OUT pages int8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'tsdb_page_types' LANGUAGE C STRICT;
+
 CREATE FUNCTION tsdb.head_runs(rel regclass,
 	OUT blkno int8, OUT run_offset int4, OUT xmin xid, OUT cmin cid,
 	OUT nsamples int4, OUT state text)
@@ -198,6 +202,14 @@ CREATE FUNCTION tsdb.stats(rel regclass,
 	OUT total_bytes int8, OUT bytes_per_sample float8, OUT value_codecs jsonb)
 	RETURNS record
 	AS 'MODULE_PATHNAME', 'tsdb_stats' LANGUAGE C STRICT STABLE;
+
+CREATE FUNCTION tsdb.chunks(rel regclass,
+	OUT segment_id int8, OUT blkno int8, OUT chunk_offset int4, OUT series_id int8,
+	OUT samples int4, OUT min_ts timestamptz, OUT max_ts timestamptz,
+	OUT min float8, OUT max float8, OUT sum float8, OUT shared_ts bool,
+	OUT header_bytes int4, OUT bytes int4)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'tsdb_chunks' LANGUAGE C STRICT;
 
 -- Prometheus' staleness marker, a NaN with its own bit pattern.
 CREATE FUNCTION tsdb.staleness_marker() RETURNS float8

@@ -13,6 +13,7 @@ INSERT INTO ch SELECT * FROM cm;
 BEGIN; INSERT INTO cm VALUES ('{__name__="gone"}', '2026-01-01', 1); ROLLBACK;
 SELECT tsdb.compact('cm');
 SELECT segment_id, pages, series, samples, level, xmax IS NULL AS live FROM tsdb.segments('cm');
+SELECT * FROM tsdb.page_types('cm');
 -- bit for bit the same rows as heap
 SELECT count(*) FROM (SELECT series, ts, float8send(value) FROM cm
 	EXCEPT ALL SELECT series, ts, float8send(value) FROM ch) a;
@@ -50,6 +51,28 @@ SELECT reltuples FROM pg_class WHERE relname = 'cm';
 -- VACUUM FULL keeps every sample
 VACUUM FULL cm;
 SELECT count(*) FROM cm;
+-- Chunk headers carry series, count, time range, min, max and sum; a
+-- constant chunk stores no min/max/sum and derives them from its value.
+CREATE TABLE cs (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+INSERT INTO cs SELECT format('c{v="%s"}', v)::tsdb.labels,
+	'2026-01-01'::timestamptz + i * interval '15 s', v::float8
+	FROM unnest(ARRAY['0.1', '-0', 'NaN', '-Infinity', '4.9e-324']) v, generate_series(1, 100) i;
+-- 3000 samples: two chunks at the default tsdb.chunk_samples of 2048
+INSERT INTO cs SELECT 'ramp', '2026-01-01'::timestamptz + i * interval '1 s', i * 0.5
+	FROM generate_series(1, 3000) i;
+INSERT INTO cs VALUES ('odd', '2026-01-01 00:00:00.000001', 1), ('odd', '2026-01-02', 'NaN'),
+	('odd', '2026-01-03', -5);
+SELECT tsdb.compact('cs');
+SELECT s.labels, c.samples, c.min_ts, c.max_ts, c.min, c.max, c.sum, c.shared_ts, c.header_bytes
+  FROM tsdb.chunks('cs') c JOIN tsdb.series('cs') s USING (series_id)
+ ORDER BY c.blkno, c.chunk_offset;
+-- what the samples give (float8 equality: NaN = NaN, -0 = 0)
+SELECT count(*) AS chunks, count(*) FILTER (WHERE (c.samples, c.min, c.max, c.sum) <> (d.n::int, d.min, d.max, d.sum)) AS differ
+  FROM tsdb.chunks('cs') c JOIN tsdb.series('cs') s USING (series_id),
+       LATERAL (SELECT count(*) AS n, min(value), max(value), sum(value) FROM cs
+                 WHERE series = s.labels AND ts BETWEEN c.min_ts AND c.max_ts) d;
+SELECT * FROM tsdb.page_types('cs');
 -- refusals
 SELECT tsdb.compact('ch');
-DROP TABLE cm, ch;
+SELECT * FROM tsdb.chunks('ch');
+DROP TABLE cm, ch, cs;

@@ -482,7 +482,7 @@ analyze_segment_page(TsdbScanDesc scan, BlockNumber blkno)
 	if (scan->seg_page == NULL)
 	{
 		scan->seg_page = palloc(sizeof(PGAlignedBlock));
-		scan->seg_offsets = palloc(sizeof(uint16) * (BLCKSZ / TSDB_CHUNK_HEADER_SIZE));
+		scan->seg_offsets = palloc(sizeof(uint16) * (TSDB_SEGMENT_MAX_CHUNKS));
 	}
 	buf = ReadBuffer(rel, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -507,7 +507,7 @@ analyze_segment_page(TsdbScanDesc scan, BlockNumber blkno)
 	if (live)
 		scan->seg_nchunks = tsdb_segment_page_chunks(rel, page, blkno,
 													 scan->seg_offsets,
-													 BLCKSZ / TSDB_CHUNK_HEADER_SIZE);
+													 TSDB_SEGMENT_MAX_CHUNKS);
 }
 
 /*

@@ -139,10 +139,10 @@ extern TsdbCodecStatus tsdb_values_decode(const uint8 *buf, size_t len,
 extern uint32 tsdb_crc32c(const void *data, size_t len);
 extern uint32 tsdb_crc32c_extend(uint32 crc, const void *data, size_t len);
 
-
-/* ---- shared between compress_*.c only ---------------------------------- */
-
-/* Varints: LEB128, at most 10 bytes for a uint64. */
+/*
+ * Varints: LEB128, at most 10 bytes for a uint64 (compress_bits.c).  Also
+ * used by chunk headers and series dictionary entries.
+ */
 #define TSDB_VARINT_MAX		10
 
 static inline uint64
@@ -162,6 +162,100 @@ extern int	tsdb_varint_len(uint64 v);
 extern uint8 *tsdb_varint_put(uint8 *p, uint64 v);
 extern TsdbCodecStatus tsdb_varint_get(const uint8 **p, const uint8 *end,
 									   uint64 *v);
+
+/*
+ * Chunk headers (compress_chunk.c).  A segment page's chunk area starts
+ * with a base, TSDB_CHUNK_BASE_SIZE bytes: the first chunk's min_ts and
+ * max_ts (int64) and series id (uint32).  Each chunk header is stored
+ * relative to it, so it decodes on its own given the base:
+ *
+ *	checksum	4 bytes, CRC-32C (tsdb_chunk_checksum)
+ *	flags		1 byte, TSDB_CHUNK_*
+ *	series		varint, series_id - base series id (modulo 2^32)
+ *	count		varint, 1..65535
+ *	ts			varint, TS_SHARED: the owning chunk's offset from the end of
+ *				the base; otherwise the own timestamp column's length (> 0)
+ *	values_len	varint, > 0
+ *	min_ts		zigzag varint, min_ts - base min_ts (TS_MS: in milliseconds)
+ *	max_ts		zigzag varint, max_ts - base max_ts (TS_MS: in milliseconds)
+ *	min, max, sum	3 x 8 bytes, float8 bits; absent with CONST_STATS
+ *
+ * then the own timestamp column (unless TS_SHARED) and the value column.
+ */
+typedef struct TsdbChunkBase
+{
+	int64		min_ts;
+	int64		max_ts;
+	uint32		series_id;
+} TsdbChunkBase;
+
+#define TSDB_CHUNK_BASE_SIZE	20
+
+typedef struct TsdbChunkHeader
+{
+	uint32		checksum;
+	uint8		flags;
+	uint32		series_id;
+	uint32		count;
+	uint32		ts_ref;			/* TS_SHARED: owner's offset after the base */
+	uint32		ts_len;			/* own timestamp column bytes, else 0 */
+	uint32		values_len;
+	int64		min_ts;
+	int64		max_ts;
+	float8		min;			/* PostgreSQL's float8 order: NaN highest */
+	float8		max;
+	float8		sum;			/* added in sample order from +0.0 */
+} TsdbChunkHeader;
+
+#define TSDB_CHUNK_TS_SHARED	0x01	/* another chunk's timestamp column */
+#define TSDB_CHUNK_CONST_STATS	0x02	/* values are one bit pattern (CONST
+										 * column): min/max/sum not stored */
+#define TSDB_CHUNK_TS_MS		0x04	/* set by the encoder: whole ms */
+#define TSDB_CHUNK_FLAGS		0x07
+
+/* Column lengths and offsets are page offsets. */
+#define TSDB_CHUNK_MAX_COLUMN	65535
+#define TSDB_CHUNK_HEADER_MIN	11
+#define TSDB_CHUNK_HEADER_MAX	(5 + 5 + 3 + 3 + 3 + 2 * TSDB_VARINT_MAX + 24)
+
+extern void tsdb_chunk_base_put(uint8 *p, const TsdbChunkBase *base);
+extern void tsdb_chunk_base_get(const uint8 *p, TsdbChunkBase *base);
+
+/*
+ * Write a header (flags: TS_SHARED and CONST_STATS as given, TS_MS chosen
+ * here) into TSDB_CHUNK_HEADER_MAX bytes; returns its length.  The
+ * checksum field is written as given: set it afterwards.
+ */
+extern size_t tsdb_chunk_header_put(uint8 *p, const TsdbChunkHeader *h,
+									const TsdbChunkBase *base);
+extern void tsdb_chunk_header_set_checksum(uint8 *hdr, uint32 checksum);
+
+/*
+ * Read a header from at most avail bytes.  With CONST_STATS, min/max/sum
+ * come from tsdb_chunk_const_stats() on the value column.
+ */
+extern TsdbCodecStatus tsdb_chunk_header_get(const uint8 *p, size_t avail,
+											 const TsdbChunkBase *base,
+											 TsdbChunkHeader *h, size_t *len);
+
+/* CRC-32C of the base, the header after its checksum field, both columns. */
+extern uint32 tsdb_chunk_checksum(const uint8 *base, const uint8 *hdr,
+								  size_t hdrlen, const uint8 *ts, size_t tslen,
+								  const uint8 *values, size_t valueslen);
+
+/* min, max (PostgreSQL's float8 order) and sum of n >= 1 values. */
+extern void tsdb_chunk_stats(const float8 *values, uint32 n, float8 *min,
+							 float8 *max, float8 *sum);
+
+/*
+ * Fill h's min/max/sum from a CONST value column of h->count values,
+ * exactly as tsdb_chunk_stats() computes them on the decoded values.
+ */
+extern TsdbCodecStatus tsdb_chunk_const_stats(const uint8 *col, size_t len,
+											  TsdbChunkHeader *h);
+
+
+/* ---- shared between compress_*.c only ---------------------------------- */
 
 /*
  * Integer sequences: x[0..n) stored as `order` (0, 1 or 2) initial values

@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * inspect.c
- *	  SQL functions that show a tsdb table's storage: its head runs, its
- *	  series dictionary, its segments, and a summary of all of it
- *	  (tsdb.stats).  For tests, debugging, monitoring and the curious.
+ *	  SQL functions that show a tsdb table's storage: its page types, head
+ *	  runs, series dictionary, segments and chunks, and a summary of all of
+ *	  it (tsdb.stats).  For tests, debugging, monitoring and the curious.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,10 +33,12 @@
 #include "tsdb.h"
 #include "visibility.h"
 
+PG_FUNCTION_INFO_V1(tsdb_page_types);
 PG_FUNCTION_INFO_V1(tsdb_head_runs);
 PG_FUNCTION_INFO_V1(tsdb_series_list);
 PG_FUNCTION_INFO_V1(tsdb_segments);
 PG_FUNCTION_INFO_V1(tsdb_stats);
+PG_FUNCTION_INFO_V1(tsdb_chunks);
 
 /* Open a relation the caller may read, and check that it is a tsdb table. */
 static Relation
@@ -55,6 +57,68 @@ open_tsdb_relation(Oid relid)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_TABLE, RelationGetRelationName(rel));
 	return rel;
+}
+
+/*
+ * tsdb.page_types(regclass): how many pages of each kind the relation has,
+ * (page_type, pages), every kind listed even when it has none.  "unused"
+ * pages were never initialized (an extension cut short by a crash);
+ * "unknown" ones carry no tsdb page type.  Storage-size tests count pages
+ * with this.
+ */
+Datum
+tsdb_page_types(PG_FUNCTION_ARGS)
+{
+	static const char *const names[] = {
+		"meta", "dictionary", "head", "segment", "unused", "unknown"
+	};
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel = open_tsdb_relation(PG_GETARG_OID(0));
+	BufferAccessStrategy strategy = GetAccessStrategy(BAS_BULKREAD);
+	int64		counts[lengthof(names)] = {0};
+	BlockNumber nblocks;
+	BlockNumber blkno;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	nblocks = RelationGetNumberOfBlocks(rel);
+	for (blkno = 0; blkno < nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		int			kind;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (PageIsNew(page))
+			kind = 4;
+		else if (TsdbPageIsType(page, TSDB_PAGE_META))
+			kind = 0;
+		else if (TsdbPageIsType(page, TSDB_PAGE_DICT))
+			kind = 1;
+		else if (TsdbPageIsType(page, TSDB_PAGE_HEAD))
+			kind = 2;
+		else if (TsdbPageIsType(page, TSDB_PAGE_SEGMENT))
+			kind = 3;
+		else
+			kind = 5;
+		counts[kind]++;
+		UnlockReleaseBuffer(buf);
+	}
+	FreeAccessStrategy(strategy);
+	for (i = 0; i < (int) lengthof(names); i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {0};
+
+		values[0] = CStringGetTextDatum(names[i]);
+		values[1] = Int64GetDatum(counts[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
 }
 
 static const char *
@@ -258,7 +322,7 @@ stats_chunk(Relation rel, Page page, BlockNumber blkno, uint16 offset,
 	TsdbCodecStatus status;
 	CodecCount *cc;
 
-	tsdb_chunk_info(page, offset, &ci);
+	tsdb_chunk_info(rel, page, blkno, offset, &ci);
 	status = tsdb_column_info(ci.values, ci.value_bytes, &id, &lz4, &count);
 	if (status == TSDB_CODEC_OK && (count != ci.count || id == TSDB_CODEC_TS_DELTA))
 		status = TSDB_CODEC_E_FIELD;
@@ -448,4 +512,71 @@ tsdb_stats(PG_FUNCTION_ARGS)
 	table_close(rel, AccessShareLock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+typedef struct ChunksArg
+{
+	ReturnSetInfo *rsinfo;
+	uint32		segment_id;
+} ChunksArg;
+
+static void
+chunk_row(Relation rel, Page page, BlockNumber blkno, uint16 offset,
+		  void *arg)
+{
+	ChunksArg  *ca = arg;
+	TsdbChunkHeader hdr;
+	int			header_bytes;
+	int			bytes;
+	Datum		values[13];
+	bool		nulls[13] = {0};
+
+	tsdb_chunk_header(rel, page, blkno, offset, &hdr, &header_bytes, &bytes);
+	values[0] = Int64GetDatum(ca->segment_id);
+	values[1] = Int64GetDatum(blkno);
+	values[2] = Int32GetDatum(offset);
+	values[3] = Int64GetDatum(hdr.series_id);
+	values[4] = Int32GetDatum(hdr.count);
+	values[5] = TimestampTzGetDatum(hdr.min_ts);
+	values[6] = TimestampTzGetDatum(hdr.max_ts);
+	values[7] = Float8GetDatum(hdr.min);
+	values[8] = Float8GetDatum(hdr.max);
+	values[9] = Float8GetDatum(hdr.sum);
+	values[10] = BoolGetDatum((hdr.flags & TSDB_CHUNK_TS_SHARED) != 0);
+	values[11] = Int32GetDatum(header_bytes);
+	values[12] = Int32GetDatum(bytes);
+	tuplestore_putvalues(ca->rsinfo->setResult, ca->rsinfo->setDesc,
+						 values, nulls);
+}
+
+/*
+ * tsdb.chunks(regclass): every chunk of every segment in the metapage's
+ * list, whatever its visibility, with what its header says (checksums
+ * verified): (segment_id, blkno, chunk_offset, series_id, samples, min_ts,
+ * max_ts, min, max, sum, shared_ts, header_bytes, bytes).
+ */
+Datum
+tsdb_chunks(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel = open_tsdb_relation(PG_GETARG_OID(0));
+	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
+	ChunksArg	ca;
+	uint32		i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	tsdb_read_meta(rel, meta);
+	ca.rsinfo = rsinfo;
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		/* retention's empty marker entries have no pages */
+		if (meta->segments[i].nsamples == 0)
+			continue;
+		ca.segment_id = meta->segments[i].segment_id;
+		tsdb_segment_foreach_chunk(rel, &meta->segments[i], NULL,
+								   InvalidBlockNumber, chunk_row, &ca);
+	}
+	pfree(meta);
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
 }

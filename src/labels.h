@@ -37,6 +37,10 @@ typedef LabelsData *Labels;
  */
 #define TSDB_LABELS_MAX_SIZE	4096
 
+/* Most labels a set can have: each takes at least "n\0v\0". */
+#define TSDB_LABELS_MAX_PAIRS \
+	((TSDB_LABELS_MAX_SIZE - VARHDRSZ - LABELS_COUNT_SIZE) / 4)
+
 /*
  * Label sets are read in place, also with the 1-byte varlena header heap
  * tuples give short values: detoasting to the 4-byte form would copy every

@@ -30,7 +30,7 @@
 
 #define TSDB_PAGE_ID			0xFD51	/* lets pg_filedump and checks tell our pages */
 #define TSDB_META_MAGIC			0x54534442	/* "TSDB" */
-#define TSDB_FORMAT_VERSION		3
+#define TSDB_FORMAT_VERSION		4
 #define TSDB_METAPAGE_BLKNO		0
 
 typedef enum TsdbPageType

@@ -16,7 +16,6 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
-#include "utils/float.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -28,10 +27,22 @@
 
 int			tsdb_chunk_samples = 2048;
 
+/*
+ * Filling the end of a page with the first part of a chunk that does not
+ * fit costs a second header, two more timestamp columns (the part's own, and
+ * on the next page one for the chunks that shared the page's column) and
+ * column headers: about 100 bytes on the real data.  So a page is only
+ * topped up when at least this much room is left, and with no part smaller
+ * than TOP_UP_MIN_SAMPLES.
+ */
+#define TOP_UP_MIN_FREE		256
+#define TOP_UP_MIN_SAMPLES	8
+
 /* A timestamp column owned by a chunk of the page being filled. */
 typedef struct TsOwner
 {
 	uint16		offset;			/* the owning chunk's header */
+	uint16		column;			/* its timestamp column */
 	uint16		len;
 	uint32		hash;
 } TsOwner;
@@ -46,6 +57,7 @@ struct TsdbSegmentWriter
 	/* the page being filled: its image and its (locked, new) buffer */
 	PGAlignedBlock image;
 	Buffer		buf;
+	TsdbChunkBase base;			/* valid once the page has a chunk */
 	TsOwner		owners[MAX_TS_OWNERS];
 	int			nowners;
 
@@ -72,17 +84,18 @@ new_block(Relation rel)
 	return tsdb_page_alloc(rel, TSDB_PAGE_SEGMENT);
 }
 
+/* Start filling an empty page image for the block in "buf". */
 static void
-start_page(TsdbSegmentWriter *w)
+init_image(TsdbSegmentWriter *w, Buffer buf)
 {
 	Page		page = (Page) w->image.data;
 
 	tsdb_page_init(page, TSDB_PAGE_SEGMENT);
 	TsdbPageGetOpaque(page)->segment_id = w->segment_id;
 	w->nowners = 0;
-	w->buf = new_block(w->rel);
+	w->buf = buf;
 	if (w->npages == 0)
-		w->first_block = BufferGetBlockNumber(w->buf);
+		w->first_block = BufferGetBlockNumber(buf);
 	w->npages++;
 }
 
@@ -121,6 +134,16 @@ write_page(TsdbSegmentWriter *w, BlockNumber next)
 	w->buf = InvalidBuffer;
 }
 
+/* Write the page being filled and go on with a new one chained to it. */
+static void
+next_page(TsdbSegmentWriter *w)
+{
+	Buffer		next = new_block(w->rel);
+
+	write_page(w, BufferGetBlockNumber(next));
+	init_image(w, next);
+}
+
 TsdbSegmentWriter *
 tsdb_segment_writer_begin(Relation rel, uint32 segment_id)
 {
@@ -139,7 +162,7 @@ tsdb_segment_writer_begin(Relation rel, uint32 segment_id)
 	return w;
 }
 
-/* Encode one chunk's columns; false if they do not fit on an empty page. */
+/* Encode one chunk's columns; false if they might not fit on an empty page. */
 static bool
 encode_chunk(TsdbSegmentWriter *w, const int64 *ts, const float8 *values,
 			 int n, size_t *tslen, size_t *vallen)
@@ -152,101 +175,107 @@ encode_chunk(TsdbSegmentWriter *w, const int64 *ts, const float8 *values,
 	st = tsdb_values_encode(values, n, w->valbuf, w->valcap, vallen);
 	if (st != TSDB_CODEC_OK)
 		elog(ERROR, "tsdb could not encode values: %s", tsdb_codec_strerror(st));
-	return TSDB_CHUNK_HEADER_SIZE + *tslen + *vallen <= TSDB_SEGMENT_PAGE_CAPACITY;
+	return TSDB_CHUNK_BASE_SIZE + TSDB_CHUNK_HEADER_MAX + *tslen + *vallen <=
+		TSDB_SEGMENT_PAGE_CAPACITY;
 }
 
 /*
- * Place one encoded chunk on the current page (or a new one), sharing an
- * identical timestamp column already on the page.
+ * Place the chunk just encoded (n samples) on the page being filled if it
+ * fits, sharing an identical timestamp column already on the page.  With
+ * dry_run, only say whether it would fit.
  */
-static void
+static bool
 place_chunk(TsdbSegmentWriter *w, uint32 series_id, const int64 *ts,
-			const float8 *values, int n, size_t tslen, size_t vallen)
+			const float8 *values, int n, size_t tslen, size_t vallen,
+			bool dry_run)
 {
 	Page		page = (Page) w->image.data;
 	PageHeader	ph = (PageHeader) page;
+	bool		first = TsdbPageGetOpaque(page)->nitems == 0;
+	TsdbChunkBase base;
 	TsdbChunkHeader hdr;
+	uint8		hbuf[TSDB_CHUNK_HEADER_MAX];
+	size_t		hlen;
 	uint32		hash = tsdb_ts_hash(w->tsbuf, tslen);
-	uint16		ts_ref = 0;
+	const TsOwner *owner = NULL;
+	const uint8 *tscol;
 	size_t		need;
 	uint16		offset;
-	uint32		crc;
 	int			i;
 
-	if (!BufferIsValid(w->buf))
-		start_page(w);
-
-	for (;;)
+	if (first)
 	{
-		ts_ref = 0;
-		for (i = 0; i < w->nowners; i++)
-			if (w->owners[i].hash == hash && w->owners[i].len == tslen &&
-				memcmp((char *) page + w->owners[i].offset + TSDB_CHUNK_HEADER_SIZE,
-					   w->tsbuf, tslen) == 0)
-			{
-				ts_ref = w->owners[i].offset;
-				break;
-			}
-		need = TSDB_CHUNK_HEADER_SIZE + (ts_ref ? 0 : tslen) + vallen;
-		if (ph->pd_lower + need <= ph->pd_upper)
-			break;
-		/* full: chain a new page */
-		{
-			Buffer		old = w->buf;
-			Buffer		next;
-
-			next = new_block(w->rel);
-			w->buf = old;
-			write_page(w, BufferGetBlockNumber(next));
-			tsdb_page_init(page, TSDB_PAGE_SEGMENT);
-			TsdbPageGetOpaque(page)->segment_id = w->segment_id;
-			w->nowners = 0;
-			w->buf = next;
-			w->npages++;
-		}
+		base.min_ts = ts[0];
+		base.max_ts = ts[n - 1];
+		base.series_id = series_id;
 	}
+	else
+		base = w->base;
+	for (i = 0; i < w->nowners; i++)
+		if (w->owners[i].hash == hash && w->owners[i].len == tslen &&
+			memcmp((char *) page + w->owners[i].column, w->tsbuf, tslen) == 0)
+		{
+			owner = &w->owners[i];
+			break;
+		}
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.series_id = series_id;
 	hdr.count = n;
-	hdr.ts_ref = ts_ref;
-	hdr.ts_len = ts_ref ? 0 : tslen;
 	hdr.values_len = vallen;
 	hdr.min_ts = ts[0];
 	hdr.max_ts = ts[n - 1];
-	hdr.min = values[0];
-	hdr.max = values[0];
-	hdr.sum = 0;
-	for (i = 0; i < n; i++)
+	if (owner)
 	{
-		/* PostgreSQL's float8 order: NaN above everything */
-		if (float8_lt(values[i], hdr.min))
-			hdr.min = values[i];
-		if (float8_gt(values[i], hdr.max))
-			hdr.max = values[i];
-		hdr.sum += values[i];
+		hdr.flags |= TSDB_CHUNK_TS_SHARED;
+		hdr.ts_ref = owner->offset - TSDB_SEGMENT_CHUNKS_OFFSET;
 	}
+	else
+		hdr.ts_len = tslen;
 
+	/*
+	 * A constant column (two thirds of the real data's chunks) gives min,
+	 * max and sum exactly from its value and the count: not stored.
+	 */
+	if (w->valbuf[0] == TSDB_CODEC_V_CONST)
+		hdr.flags |= TSDB_CHUNK_CONST_STATS;
+	else
+		tsdb_chunk_stats(values, n, &hdr.min, &hdr.max, &hdr.sum);
+	hlen = tsdb_chunk_header_put(hbuf, &hdr, &base);
+
+	need = (first ? TSDB_CHUNK_BASE_SIZE : 0) + hlen + hdr.ts_len + vallen;
+	if (ph->pd_lower + need > ph->pd_upper)
+		return false;
+	if (dry_run)
+		return true;
+
+	if (first)
+	{
+		Assert(ph->pd_lower == TSDB_SEGMENT_BASE_OFFSET);
+		tsdb_chunk_base_put((uint8 *) page + ph->pd_lower, &base);
+		ph->pd_lower += TSDB_CHUNK_BASE_SIZE;
+		w->base = base;
+	}
 	offset = ph->pd_lower;
-	crc = tsdb_crc32c(&hdr, TSDB_CHUNK_HEADER_SIZE);
-	if (!ts_ref)
-		crc = tsdb_crc32c_extend(crc, w->tsbuf, tslen);
-	crc = tsdb_crc32c_extend(crc, w->valbuf, vallen);
-	hdr.checksum = crc;
-
-	memcpy((char *) page + offset, &hdr, TSDB_CHUNK_HEADER_SIZE);
-	ph->pd_lower += TSDB_CHUNK_HEADER_SIZE;
-	if (!ts_ref)
+	tscol = owner ? (uint8 *) page + owner->column : w->tsbuf;
+	tsdb_chunk_header_set_checksum(hbuf,
+								   tsdb_chunk_checksum((uint8 *) page + TSDB_SEGMENT_BASE_OFFSET,
+													   hbuf, hlen, tscol, tslen,
+													   w->valbuf, vallen));
+	memcpy((char *) page + offset, hbuf, hlen);
+	ph->pd_lower += hlen;
+	if (!owner)
 	{
 		memcpy((char *) page + ph->pd_lower, w->tsbuf, tslen);
-		ph->pd_lower += tslen;
 		if (w->nowners < MAX_TS_OWNERS)
 		{
 			w->owners[w->nowners].offset = offset;
+			w->owners[w->nowners].column = ph->pd_lower;
 			w->owners[w->nowners].len = tslen;
 			w->owners[w->nowners].hash = hash;
 			w->nowners++;
 		}
+		ph->pd_lower += tslen;
 	}
 	memcpy((char *) page + ph->pd_lower, w->valbuf, vallen);
 	ph->pd_lower += vallen;
@@ -257,6 +286,49 @@ place_chunk(TsdbSegmentWriter *w, uint32 series_id, const int64 *ts,
 	if (ts[n - 1] > w->max_ts)
 		w->max_ts = ts[n - 1];
 	w->nsamples += n;
+	return true;
+}
+
+/*
+ * The next n samples do not fit on the page being filled: put as many of
+ * the first ones as fit into a chunk there, so pages are not left part
+ * empty.  Returns how many went (0 when the room left is not worth it).
+ * Encoded sizes grow with the sample count nearly monotonically; a
+ * bisection finds a count that fits, not always the largest.
+ */
+static int
+top_up_page(TsdbSegmentWriter *w, uint32 series_id, const int64 *ts,
+			const float8 *values, int n)
+{
+	PageHeader	ph = (PageHeader) w->image.data;
+	int			lo = TOP_UP_MIN_SAMPLES;
+	int			hi = n - 1;
+	int			best = 0;
+	size_t		tslen;
+	size_t		vallen;
+
+	if (ph->pd_upper - ph->pd_lower < TOP_UP_MIN_FREE)
+		return 0;
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (encode_chunk(w, ts, values, mid, &tslen, &vallen) &&
+			place_chunk(w, series_id, ts, values, mid, tslen, vallen, true))
+		{
+			best = mid;
+			lo = mid + 1;
+		}
+		else
+			hi = mid - 1;
+	}
+	if (best > 0)
+	{
+		encode_chunk(w, ts, values, best, &tslen, &vallen);
+		if (!place_chunk(w, series_id, ts, values, best, tslen, vallen, false))
+			elog(ERROR, "tsdb chunk of %d samples no longer fits its page", best);
+	}
+	return best;
 }
 
 /*
@@ -276,6 +348,8 @@ tsdb_segment_writer_add(TsdbSegmentWriter *w, uint32 series_id,
 		w->nseries++;
 		w->last_series = series_id;
 	}
+	if (!BufferIsValid(w->buf))
+		init_image(w, new_block(w->rel));
 	while (done < n)
 	{
 		int			k = Min(n - done, Min(tsdb_chunk_samples, TSDB_CHUNK_MAX_SAMPLES));
@@ -290,8 +364,15 @@ tsdb_segment_writer_add(TsdbSegmentWriter *w, uint32 series_id,
 				elog(ERROR, "tsdb chunk of one sample does not fit on a page");
 			k /= 2;
 		}
-		place_chunk(w, series_id, ts + done, values + done, k, tslen, vallen);
-		done += k;
+		if (place_chunk(w, series_id, ts + done, values + done, k, tslen,
+						vallen, false))
+		{
+			done += k;
+			continue;
+		}
+		/* full: top the page up, then go on with the rest on a new page */
+		done += top_up_page(w, series_id, ts + done, values + done, k);
+		next_page(w);
 	}
 }
 
@@ -324,6 +405,73 @@ chunk_corrupted(Relation rel, BlockNumber blkno, uint16 offset,
 			 errdetail("%s", detail)));
 }
 
+/* A chunk located on its page: header, and where its columns are. */
+typedef struct ChunkRef
+{
+	TsdbChunkHeader hdr;
+	size_t		hlen;
+	const uint8 *ts;			/* own or shared timestamp column */
+	size_t		tslen;
+	const uint8 *values;
+	uint16		end;			/* page offset just past the chunk */
+} ChunkRef;
+
+/* The base of a segment page, which must lie within pd_lower. */
+static void
+page_base(Relation rel, Page page, BlockNumber blkno, TsdbChunkBase *base)
+{
+	if (((PageHeader) page)->pd_lower < TSDB_SEGMENT_CHUNKS_OFFSET)
+		chunk_corrupted(rel, blkno, TSDB_SEGMENT_BASE_OFFSET,
+						"The page's chunk base overruns the page.");
+	tsdb_chunk_base_get((const uint8 *) page + TSDB_SEGMENT_BASE_OFFSET, base);
+}
+
+/*
+ * Read and check the header at "offset" (before pd_lower) and find the
+ * chunk's columns: they must lie within pd_lower, a shared timestamp column
+ * in an earlier chunk that owns one.  The checksum is not verified here.
+ */
+static void
+chunk_locate(Relation rel, Page page, BlockNumber blkno, uint16 offset,
+			 const TsdbChunkBase *base, ChunkRef *c)
+{
+	const uint8 *p = (const uint8 *) page;
+	uint16		lower = ((PageHeader) page)->pd_lower;
+	TsdbCodecStatus st;
+
+	if (offset < TSDB_SEGMENT_CHUNKS_OFFSET || offset >= lower)
+		chunk_corrupted(rel, blkno, offset, "The chunk header overruns the page.");
+	st = tsdb_chunk_header_get(p + offset, lower - offset, base, &c->hdr, &c->hlen);
+	if (st == TSDB_CODEC_E_TRUNCATED)
+		chunk_corrupted(rel, blkno, offset, "The chunk header overruns the page.");
+	if (st != TSDB_CODEC_OK || c->hdr.count > TSDB_CHUNK_MAX_SAMPLES ||
+		(size_t) offset + c->hlen + c->hdr.ts_len + c->hdr.values_len > lower)
+		chunk_corrupted(rel, blkno, offset, "The chunk header is inconsistent.");
+	c->end = offset + c->hlen + c->hdr.ts_len + c->hdr.values_len;
+	c->values = p + offset + c->hlen + c->hdr.ts_len;
+
+	if (c->hdr.flags & TSDB_CHUNK_TS_SHARED)
+	{
+		uint32		owner_off = TSDB_SEGMENT_CHUNKS_OFFSET + c->hdr.ts_ref;
+		TsdbChunkHeader owner;
+		size_t		owner_hlen;
+
+		if (owner_off >= offset ||
+			tsdb_chunk_header_get(p + owner_off, offset - owner_off, base,
+								  &owner, &owner_hlen) != TSDB_CODEC_OK ||
+			(owner.flags & TSDB_CHUNK_TS_SHARED) ||
+			owner_off + owner_hlen + owner.ts_len > offset)
+			chunk_corrupted(rel, blkno, offset, "The shared timestamp column is missing.");
+		c->ts = p + owner_off + owner_hlen;
+		c->tslen = owner.ts_len;
+	}
+	else
+	{
+		c->ts = p + offset + c->hlen;
+		c->tslen = c->hdr.ts_len;
+	}
+}
+
 /*
  * List the chunk offsets of a segment page (locked by the caller), checking
  * that every header and column lies within the page.  Returns the count.
@@ -332,49 +480,89 @@ int
 tsdb_segment_page_chunks(Relation rel, Page page, BlockNumber blkno,
 						 uint16 *offsets, int max)
 {
-	char	   *base = (char *) page;
-	int			off = MAXALIGN(SizeOfPageHeaderData);
-	int			end;
+	TsdbChunkBase base;
+	uint16		off = TSDB_SEGMENT_CHUNKS_OFFSET;
+	uint16		end;
 	int			n = 0;
 
 	tsdb_page_check(rel, page, blkno, TSDB_PAGE_SEGMENT);
 	end = ((PageHeader) page)->pd_lower;
+	if (end == TSDB_SEGMENT_BASE_OFFSET && TsdbPageGetOpaque(page)->nitems == 0)
+		return 0;
+	page_base(rel, page, blkno, &base);
 	while (off < end)
 	{
-		TsdbChunkHeader hdr;
+		ChunkRef	c;
 
-		if (off + TSDB_CHUNK_HEADER_SIZE > end || n >= max)
+		if (n >= max)
 			chunk_corrupted(rel, blkno, off, "The chunk header overruns the page.");
-		memcpy(&hdr, base + off, TSDB_CHUNK_HEADER_SIZE);
-		if (hdr.count == 0 || hdr.count > TSDB_CHUNK_MAX_SAMPLES ||
-			off + TSDB_CHUNK_HEADER_SIZE + hdr.ts_len + hdr.values_len > end ||
-			(hdr.ts_ref == 0) == (hdr.ts_len == 0) ||
-			(hdr.ts_ref != 0 && hdr.ts_ref >= off))
-			chunk_corrupted(rel, blkno, off, "The chunk header is inconsistent.");
+		chunk_locate(rel, page, blkno, off, &base, &c);
 		offsets[n++] = off;
-		off += TSDB_CHUNK_HEADER_SIZE + hdr.ts_len + hdr.values_len;
+		off = c.end;
 	}
 	if (n != TsdbPageGetOpaque(page)->nitems)
 		chunk_corrupted(rel, blkno, off, "The page's chunk count does not match its chunks.");
 	return n;
 }
 
+/* Locate a chunk and verify its checksum. */
+static void
+chunk_verify(Relation rel, Page page, BlockNumber blkno, uint16 offset,
+			 ChunkRef *c)
+{
+	TsdbChunkBase base;
+
+	tsdb_page_check(rel, page, blkno, TSDB_PAGE_SEGMENT);
+	page_base(rel, page, blkno, &base);
+	chunk_locate(rel, page, blkno, offset, &base, c);
+	if (tsdb_chunk_checksum((const uint8 *) page + TSDB_SEGMENT_BASE_OFFSET,
+							(const uint8 *) page + offset, c->hlen,
+							c->ts, c->tslen,
+							c->values, c->hdr.values_len) != c->hdr.checksum)
+		chunk_corrupted(rel, blkno, offset, "The chunk's checksum does not match.");
+}
+
 /*
- * Describe the chunk at "offset" of a segment page (locked by the caller,
- * offsets from tsdb_segment_page_chunks, which checked the bounds).
+ * A chunk's header with its min/max/sum (derived for a constant chunk), the
+ * bytes of its header and all the bytes it takes on its page (the base and
+ * a shared timestamp column not counted), checksum verified.  For
+ * inspection.
  */
 void
-tsdb_chunk_info(Page page, uint16 offset, TsdbChunkInfo *info)
+tsdb_chunk_header(Relation rel, Page page, BlockNumber blkno, uint16 offset,
+				  TsdbChunkHeader *hdr, int *header_bytes, int *bytes)
 {
-	TsdbChunkHeader hdr;
+	ChunkRef	c;
 
-	memcpy(&hdr, (char *) page + offset, TSDB_CHUNK_HEADER_SIZE);
-	info->series_id = hdr.series_id;
-	info->count = hdr.count;
-	info->header_bytes = TSDB_CHUNK_HEADER_SIZE;
-	info->ts_bytes = hdr.ts_len;
-	info->value_bytes = hdr.values_len;
-	info->values = (const uint8 *) page + offset + TSDB_CHUNK_HEADER_SIZE + hdr.ts_len;
+	chunk_verify(rel, page, blkno, offset, &c);
+	if ((c.hdr.flags & TSDB_CHUNK_CONST_STATS) &&
+		tsdb_chunk_const_stats(c.values, c.hdr.values_len, &c.hdr) != TSDB_CODEC_OK)
+		chunk_corrupted(rel, blkno, offset, "The value column of a constant chunk is not constant.");
+	*hdr = c.hdr;
+	*header_bytes = c.hlen;
+	*bytes = c.end - offset;
+}
+
+/*
+ * Describe the chunk at "offset" of a segment page (locked by the caller,
+ * offsets from tsdb_segment_page_chunks, which checked the bounds): no
+ * decoding, no checksum.  For statistics.
+ */
+void
+tsdb_chunk_info(Relation rel, Page page, BlockNumber blkno, uint16 offset,
+				TsdbChunkInfo *info)
+{
+	TsdbChunkBase base;
+	ChunkRef	c;
+
+	page_base(rel, page, blkno, &base);
+	chunk_locate(rel, page, blkno, offset, &base, &c);
+	info->series_id = c.hdr.series_id;
+	info->count = c.hdr.count;
+	info->header_bytes = c.hlen;
+	info->ts_bytes = c.hdr.ts_len;
+	info->value_bytes = c.hdr.values_len;
+	info->values = c.values;
 }
 
 /* Work space for the value decoder, kept for the backend's life. */
@@ -392,13 +580,7 @@ int
 tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno, uint16 offset,
 				  TsdbSample *out)
 {
-	char	   *base = (char *) page;
-	TsdbChunkHeader hdr;
-	TsdbChunkHeader check;
-	const uint8 *tscol;
-	size_t		tslen;
-	const uint8 *valcol;
-	uint32		crc;
+	ChunkRef	c;
 	uint32		n;
 	TsdbCodecStatus st;
 	int			i;
@@ -413,50 +595,25 @@ tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno, uint16 offset,
 										   sizeof(float8) * TSDB_CHUNK_MAX_SAMPLES);
 	}
 
-	memcpy(&hdr, base + offset, TSDB_CHUNK_HEADER_SIZE);
-	if (hdr.ts_ref)
-	{
-		TsdbChunkHeader owner;
+	chunk_verify(rel, page, blkno, offset, &c);
 
-		memcpy(&owner, base + hdr.ts_ref, TSDB_CHUNK_HEADER_SIZE);
-		if (owner.ts_ref != 0 || owner.ts_len == 0 ||
-			hdr.ts_ref + TSDB_CHUNK_HEADER_SIZE + owner.ts_len > offset)
-			chunk_corrupted(rel, blkno, offset, "The shared timestamp column is missing.");
-		tscol = (const uint8 *) base + hdr.ts_ref + TSDB_CHUNK_HEADER_SIZE;
-		tslen = owner.ts_len;
-	}
-	else
-	{
-		tscol = (const uint8 *) base + offset + TSDB_CHUNK_HEADER_SIZE;
-		tslen = hdr.ts_len;
-	}
-	valcol = (const uint8 *) base + offset + TSDB_CHUNK_HEADER_SIZE + hdr.ts_len;
-
-	check = hdr;
-	check.checksum = 0;
-	crc = tsdb_crc32c(&check, TSDB_CHUNK_HEADER_SIZE);
-	if (!hdr.ts_ref)
-		crc = tsdb_crc32c_extend(crc, tscol, tslen);
-	crc = tsdb_crc32c_extend(crc, valcol, hdr.values_len);
-	if (crc != hdr.checksum)
-		chunk_corrupted(rel, blkno, offset, "The chunk's checksum does not match.");
-
-	st = tsdb_ts_decode(tscol, tslen, decode_ts, TSDB_CHUNK_MAX_SAMPLES, &n);
+	st = tsdb_ts_decode(c.ts, c.tslen, decode_ts, TSDB_CHUNK_MAX_SAMPLES, &n);
 	if (st != TSDB_CODEC_OK)
 		chunk_corrupted(rel, blkno, offset, tsdb_codec_strerror(st));
-	if (n != hdr.count || decode_ts[0] != hdr.min_ts || decode_ts[n - 1] != hdr.max_ts)
+	if (n != c.hdr.count || decode_ts[0] != c.hdr.min_ts ||
+		decode_ts[n - 1] != c.hdr.max_ts)
 		chunk_corrupted(rel, blkno, offset, "The timestamps do not match the chunk header.");
-	st = tsdb_values_decode(valcol, hdr.values_len, decode_values,
+	st = tsdb_values_decode(c.values, c.hdr.values_len, decode_values,
 							TSDB_CHUNK_MAX_SAMPLES, &n, decode_work,
 							decode_work_size);
 	if (st != TSDB_CODEC_OK)
 		chunk_corrupted(rel, blkno, offset, tsdb_codec_strerror(st));
-	if (n != hdr.count)
+	if (n != c.hdr.count)
 		chunk_corrupted(rel, blkno, offset, "The value count does not match the chunk header.");
 
 	for (i = 0; i < (int) n; i++)
 	{
-		out[i].series_id = hdr.series_id;
+		out[i].series_id = c.hdr.series_id;
 		out[i].ts = decode_ts[i];
 		out[i].value = decode_values[i];
 	}
@@ -474,7 +631,7 @@ tsdb_segment_foreach_chunk(Relation rel, const TsdbSegmentEntry *seg,
 						   TsdbChunkCallback fn, void *arg)
 {
 	BlockNumber blkno = seg->first_block;
-	uint16		offsets[BLCKSZ / TSDB_CHUNK_HEADER_SIZE];
+	uint16		offsets[TSDB_SEGMENT_MAX_CHUNKS];
 	uint32		pages = 0;
 
 	if (!BlockNumberIsValid(nblocks))
@@ -527,7 +684,7 @@ tsdb_segment_copy(Relation src, const TsdbSegmentEntry *seg, Relation dst,
 		Buffer		buf;
 		Buffer		newbuf;
 		Page		page;
-		uint16		offsets[BLCKSZ / TSDB_CHUNK_HEADER_SIZE];
+		uint16		offsets[TSDB_SEGMENT_MAX_CHUNKS];
 
 		CHECK_FOR_INTERRUPTS();
 		if (++pages > seg->npages || blkno >= nblocks)

@@ -4,17 +4,22 @@
  *	  Immutable segments: compressed per-series chunks on chained pages.
  *
  * Compaction writes a segment as a chain of pages of type
- * TSDB_PAGE_SEGMENT.  Each page holds whole chunks, packed between the page
- * header and pd_lower, ordered by (series_id, min_ts) across the chain.  A
- * chunk is one series' samples sorted by time (equal timestamps keep their
+ * TSDB_PAGE_SEGMENT.  Each page holds chunks packed between the page header
+ * and pd_lower, ordered by (series_id, min_ts) across the chain.  A chunk
+ * is one series' samples sorted by time (equal timestamps keep their
  * insertion order): a header, then the encoded timestamp column (unless it
  * shares an identical column of an earlier chunk on the same page), then
- * the encoded value column (compress.h).  Pages never point into each other,
- * so any page decodes on its own.
+ * the encoded value column (compress.h).  A series' samples are split into
+ * chunks of at most tsdb.chunk_samples, and also where a page ends, so a
+ * page is filled to its end.  Pages never point into each other, so any
+ * page decodes on its own.
  *
- * The header carries the chunk's series, count, time range, min/max/sum of
- * its values and a CRC-32C of the header and both columns; readers verify
- * it before decoding and report damage as data corruption.
+ * The chunk area starts with a 20-byte base (the first chunk's time range
+ * and series id) that the compact chunk headers are relative to (compress.h):
+ * series, count, column lengths and time range as varints, min/max/sum of
+ * the values (left out for a chunk of one repeated value, which gives them
+ * exactly), and a CRC-32C of the base, the header and both columns; readers
+ * verify it before decoding and report damage as data corruption.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,34 +31,28 @@
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
 
+#include "compress.h"
 #include "head.h"
 #include "meta.h"
-
-/* Stored packed (read and written with memcpy): 56 bytes. */
-typedef struct TsdbChunkHeader
-{
-	uint32		series_id;
-	uint16		count;
-	uint16		ts_ref;			/* 0: own timestamp column follows; else the
-								 * page offset of the chunk owning it */
-	uint16		ts_len;			/* own timestamp column bytes (0 with ts_ref) */
-	uint16		values_len;
-	uint32		checksum;		/* CRC-32C of header (this field 0) + columns */
-	int64		min_ts;
-	int64		max_ts;
-	float8		min;
-	float8		max;
-	float8		sum;
-} TsdbChunkHeader;
-
-#define TSDB_CHUNK_HEADER_SIZE	56
 
 /* Samples per chunk: the tsdb.chunk_samples GUC, at most this. */
 #define TSDB_CHUNK_MAX_SAMPLES	8192
 
-/* Room for chunks on one segment page. */
+/* Room for the base and chunks on one segment page. */
 #define TSDB_SEGMENT_PAGE_CAPACITY \
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(TsdbPageOpaqueData)))
+
+/* Where a segment page's base and its first chunk are. */
+#define TSDB_SEGMENT_BASE_OFFSET	MAXALIGN(SizeOfPageHeaderData)
+#define TSDB_SEGMENT_CHUNKS_OFFSET	(TSDB_SEGMENT_BASE_OFFSET + TSDB_CHUNK_BASE_SIZE)
+
+/*
+ * Most chunks a page can hold: a chunk takes at least a minimal header and
+ * one byte of value column (its timestamp column may be shared).  Sizes the
+ * offset arrays of tsdb_segment_page_chunks().
+ */
+#define TSDB_SEGMENT_MAX_CHUNKS \
+	(TSDB_SEGMENT_PAGE_CAPACITY / (TSDB_CHUNK_HEADER_MIN + 1) + 1)
 
 extern int	tsdb_chunk_samples;
 
@@ -71,11 +70,14 @@ extern void tsdb_segment_writer_finish(TsdbSegmentWriter *w,
 extern void tsdb_segment_copy(Relation src, const TsdbSegmentEntry *seg,
 							  Relation dst, TsdbSegmentEntry *out);
 
-/* Reading. */
+/* Reading.  Offsets come from tsdb_segment_page_chunks(). */
 extern int	tsdb_segment_page_chunks(Relation rel, Page page, BlockNumber blkno,
 									 uint16 *offsets, int max);
 extern int	tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno,
 							  uint16 offset, TsdbSample *out);
+extern void tsdb_chunk_header(Relation rel, Page page, BlockNumber blkno,
+							  uint16 offset, TsdbChunkHeader *hdr,
+							  int *header_bytes, int *bytes);
 
 /* A chunk's parts and sizes, for statistics: no decoding, no checksum. */
 typedef struct TsdbChunkInfo
@@ -88,7 +90,8 @@ typedef struct TsdbChunkInfo
 	const uint8 *values;		/* the value column, on the page */
 } TsdbChunkInfo;
 
-extern void tsdb_chunk_info(Page page, uint16 offset, TsdbChunkInfo *info);
+extern void tsdb_chunk_info(Relation rel, Page page, BlockNumber blkno,
+							uint16 offset, TsdbChunkInfo *info);
 
 /* Called for each chunk of a segment, its page share-locked. */
 typedef void (*TsdbChunkCallback) (Relation rel, Page page, BlockNumber blkno,

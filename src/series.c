@@ -54,11 +54,19 @@ struct TsdbSeriesCache
 	Datum	   *by_id;			/* label set varlena of each id, 0 = none */
 	uint32		by_id_size;
 	uint32		nseries;
-	BlockNumber resume_block;	/* dictionary page where loading stopped */
+	/* where loading stopped: entries are front-coded, so resume exactly */
+	BlockNumber resume_block;	/* dictionary page */
 	uint16		resume_items;	/* entries of it already loaded */
+	uint16		resume_offset;	/* where its next entry will start */
+	uint32		resume_prev;	/* series id of its last entry loaded */
 };
 
 static HTAB *series_caches = NULL;
+
+/* The largest entry fits on an empty dictionary page. */
+StaticAssertDecl(TSDB_DICT_ENTRY_MAX <=
+				 BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(TsdbPageOpaqueData)),
+				 "a tsdb dictionary entry must fit on a page");
 
 static uint32
 labels_key_hash(const void *key, Size keysize)
@@ -139,6 +147,8 @@ cache_reset(TsdbSeriesCache *cache, uint64 storage_id)
 	cache->nseries = 0;
 	cache->resume_block = InvalidBlockNumber;
 	cache->resume_items = 0;
+	cache->resume_offset = 0;
+	cache->resume_prev = 0;
 }
 
 /* Add one dictionary entry to the cache. */
@@ -185,6 +195,16 @@ cache_add(Relation rel, TsdbSeriesCache *cache, uint32 series_id,
 	cache->nseries++;
 }
 
+static void
+dict_page_corrupted(Relation rel, BlockNumber blkno, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("tsdb relation \"%s\" has a corrupted series dictionary page at block %u",
+					RelationGetRelationName(rel), blkno),
+			 errdetail("%s", detail)));
+}
+
 /*
  * Read dictionary entries the cache has not seen yet, following the page
  * chain from where the last load stopped.  "meta" is a copy of the
@@ -194,65 +214,68 @@ static void
 cache_load(Relation rel, TsdbSeriesCache *cache, TsdbMetaPage meta)
 {
 	BlockNumber blkno;
-	uint16		skip;
+	TsdbDictReader *reader;
 
 	if (cache->storage_id != meta->storage_id)
 		cache_reset(cache, meta->storage_id);
 	cache->valid = true;
 
-	if (BlockNumberIsValid(cache->resume_block))
-	{
-		blkno = cache->resume_block;
-		skip = cache->resume_items;
-	}
-	else
-	{
-		blkno = meta->dict_first;
-		skip = 0;
-	}
+	blkno = BlockNumberIsValid(cache->resume_block) ?
+		cache->resume_block : meta->dict_first;
+	if (!BlockNumberIsValid(blkno))
+		return;
 
+	reader = tsdb_dict_reader_create(rel);
 	while (BlockNumberIsValid(blkno))
 	{
 		Buffer		buf = ReadBuffer(rel, blkno);
 		Page		page;
 		TsdbPageOpaque opaque;
-		char	   *p;
-		char	   *end;
-		uint16		i;
+		uint16		items = 0;
+		uint32		last = 0;
+		uint32		series_id;
+		struct varlena *labels;
 		BlockNumber next;
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		tsdb_page_check(rel, page, blkno, TSDB_PAGE_DICT);
 		opaque = TsdbPageGetOpaque(page);
-		p = PageGetContents(page);
-		end = (char *) page + ((PageHeader) page)->pd_lower;
-		for (i = 0; i < opaque->nitems; i++)
+		if (blkno == cache->resume_block && cache->resume_items > 0)
 		{
-			TsdbDictEntry e;
+			/* go on after the entries loaded last time */
+			Datum		prev = cache->by_id[cache->resume_prev];
 
-			if (p + sizeof(TsdbDictEntry) > end)
-				break;
-			memcpy(&e, p, sizeof(TsdbDictEntry));
-			if (p + TSDB_DICT_ENTRY_SIZE(e.size) > end)
-				break;
-			if (i >= skip)
-				cache_add(rel, cache, e.series_id, p + sizeof(TsdbDictEntry),
-						  e.size);
-			p += TSDB_DICT_ENTRY_SIZE(e.size);
+			if (prev == (Datum) 0)
+				elog(ERROR, "tsdb series cache lost series %u", cache->resume_prev);
+			if (opaque->nitems < cache->resume_items)
+				dict_page_corrupted(rel, blkno, "The page has fewer entries than were read from it.");
+			tsdb_dict_reader_start(reader, page, blkno, cache->resume_offset,
+								   cache->resume_prev,
+								   (struct varlena *) DatumGetPointer(prev));
+			items = cache->resume_items;
+			last = cache->resume_prev;
 		}
-		if (i != opaque->nitems)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("tsdb relation \"%s\" has a corrupted series dictionary page at block %u",
-							RelationGetRelationName(rel), blkno)));
+		else
+			tsdb_dict_reader_start(reader, page, blkno, 0, 0, NULL);
+		while (tsdb_dict_reader_next(reader, &series_id, &labels))
+		{
+			cache_add(rel, cache, series_id, (const char *) labels,
+					  VARSIZE(labels));
+			items++;
+			last = series_id;
+		}
+		if (items != opaque->nitems)
+			dict_page_corrupted(rel, blkno, "The page's entry count does not match its entries.");
 		next = opaque->next;
 		cache->resume_block = blkno;
-		cache->resume_items = opaque->nitems;
+		cache->resume_items = items;
+		cache->resume_offset = tsdb_dict_reader_offset(reader);
+		cache->resume_prev = last;
 		UnlockReleaseBuffer(buf);
 		blkno = next;
-		skip = 0;
 	}
+	tsdb_dict_reader_free(reader);
 }
 
 /*
@@ -363,16 +386,13 @@ series_create(Relation rel, TsdbSeriesCache *cache, struct varlena *labels,
 	TsdbMetaPage meta;
 	TsdbMetaPageData metacopy;
 	uint32		series_id;
-	uint32		size = VARHDRSZ + len;
-	Size		entry_len = TSDB_DICT_ENTRY_SIZE(size);
+	Size		entry_len = 0;
 	char	   *entry;
 	bool		new_page = false;
-	TsdbDictEntry hdr;
 	xl_tsdb_new_series xlrec;
 
 	/* Everything that can fail comes before the critical section. */
-	entry = palloc0(entry_len);
-	hdr.size = size;
+	entry = palloc(TSDB_DICT_ENTRY_MAX);
 
 	metabuf = ReadBuffer(rel, TSDB_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
@@ -397,10 +417,6 @@ series_create(Relation rel, TsdbSeriesCache *cache, struct varlena *labels,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("tsdb relation \"%s\" has run out of series ids",
 						RelationGetRelationName(rel))));
-	hdr.series_id = series_id;
-	memcpy(entry, &hdr, sizeof(hdr));
-	SET_VARSIZE(entry + sizeof(hdr), size);
-	memcpy(entry + sizeof(hdr) + VARHDRSZ, data, len);
 
 	if (BlockNumberIsValid(meta->dict_last))
 	{
@@ -410,6 +426,21 @@ series_create(Relation rel, TsdbSeriesCache *cache, struct varlena *labels,
 		LockBuffer(dictbuf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(dictbuf);
 		tsdb_page_check(rel, page, meta->dict_last, TSDB_PAGE_DICT);
+
+		/*
+		 * The entry is coded against the page's last one, which the cache
+		 * has just loaded: only backends holding the metapage's exclusive
+		 * lock append, and we do.
+		 */
+		if (cache->resume_block != meta->dict_last ||
+			cache->resume_items != TsdbPageGetOpaque(page)->nitems ||
+			cache->resume_offset != ((PageHeader) page)->pd_lower ||
+			cache->resume_prev == 0)
+			elog(ERROR, "tsdb series cache of \"%s\" is behind dictionary page %u",
+				 RelationGetRelationName(rel), meta->dict_last);
+		entry_len = tsdb_dict_encode(entry, series_id, data, len,
+									 cache->resume_prev,
+									 (struct varlena *) DatumGetPointer(cache->by_id[cache->resume_prev]));
 		if (PageGetExactFreeSpace(page) < entry_len)
 		{
 			prevbuf = dictbuf;
@@ -418,6 +449,8 @@ series_create(Relation rel, TsdbSeriesCache *cache, struct varlena *labels,
 	}
 	if (!BufferIsValid(dictbuf))
 	{
+		/* the first entry of a page stands alone */
+		entry_len = tsdb_dict_encode(entry, series_id, data, len, 0, NULL);
 		LockRelationForExtension(rel, ExclusiveLock);
 		dictbuf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
 		UnlockRelationForExtension(rel, ExclusiveLock);

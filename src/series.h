@@ -15,22 +15,39 @@
 #ifndef TSDB_SERIES_H
 #define TSDB_SERIES_H
 
+#include "storage/block.h"
 #include "storage/bufpage.h"
 #include "utils/relcache.h"
 
+#include "labels.h"
 #include "wal.h"
 
 typedef struct TsdbSeriesCache TsdbSeriesCache;
 
-/* Dictionary entry on a page: header, then the label set's varlena bytes. */
-typedef struct TsdbDictEntry
-{
-	uint32		series_id;
-	uint32		size;			/* bytes of the label set varlena that follows */
-} TsdbDictEntry;
+/*
+ * Dictionary entries (series_dict.c): front-coded against the previous
+ * entry of the same page, so decoded in page order.  An entry takes at most
+ * TSDB_DICT_ENTRY_MAX bytes: two varints, the repeat bitmap, and per label
+ * two varints of at most 2 bytes and its bytes.
+ */
+#define TSDB_DICT_ENTRY_MAX \
+	(2 * 5 + (TSDB_LABELS_MAX_PAIRS + 7) / 8 + 3 * TSDB_LABELS_MAX_PAIRS + \
+	 TSDB_LABELS_MAX_SIZE)
 
-#define TSDB_DICT_ENTRY_SIZE(labels_size) \
-	INTALIGN(sizeof(TsdbDictEntry) + (labels_size))
+typedef struct TsdbDictReader TsdbDictReader;
+
+extern Size tsdb_dict_encode(char *out, uint32 series_id, const char *data,
+							 Size size, uint32 prev_id,
+							 const struct varlena *prev);
+extern TsdbDictReader *tsdb_dict_reader_create(Relation rel);
+extern void tsdb_dict_reader_free(TsdbDictReader *r);
+extern void tsdb_dict_reader_start(TsdbDictReader *r, Page page,
+								   BlockNumber blkno, uint16 offset,
+								   uint32 prev_id,
+								   const struct varlena *prev);
+extern bool tsdb_dict_reader_next(TsdbDictReader *r, uint32 *series_id,
+								  struct varlena **labels);
+extern uint16 tsdb_dict_reader_offset(TsdbDictReader *r);
 
 extern TsdbSeriesCache *tsdb_series_cache(Relation rel);
 extern uint32 tsdb_series_get_or_create(Relation rel, TsdbSeriesCache *cache,

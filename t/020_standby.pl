@@ -144,6 +144,8 @@ my @queries = (
 	'SELECT series, ts, float8send(value) FROM ret_t ORDER BY 1, 2, 3',
 	'SELECT segment_id, pages, level, xmax, samples, min_ts, max_ts, state FROM tsdb.segments(\'ret_t\') ORDER BY 1',
 	'SELECT reloptions FROM pg_class WHERE relname = \'ret_t\'',
+	'SELECT * FROM tsdb.chunks(\'cmp_t\') ORDER BY blkno, chunk_offset',
+	'SELECT * FROM tsdb.page_types(\'m\')',
 );
 for my $q (@queries)
 {
@@ -151,6 +153,8 @@ for my $q (@queries)
 	my $s = $standby->safe_psql('postgres', $q);
 	is($s, $p, "standby equals primary: $q");
 }
+cmp_ok($primary->safe_psql('postgres', q{SELECT pages FROM tsdb.page_types('m') WHERE page_type = 'dictionary'}),
+	'>=', 3, 'the series dictionary spans several pages');
 is($primary->safe_psql('postgres', q{SELECT count(*) FROM m WHERE series = 'rolled_back'}), '0',
 	'rolled back sample absent');
 is($primary->safe_psql('postgres', q{SELECT count(*) FROM m WHERE series @@ '{__name__="sp"}'}), '2',

@@ -111,6 +111,35 @@ cmp_ok($m_bytes, '<=', 21, 'tsdb: at most 21 bytes per sample on disk');
 cmp_ok($m_wal, '<=', 21.5, 'tsdb: at most 21.5 bytes of WAL per sample for a COPY');
 cmp_ok($m_wal * 4, '<', $h_wal, 'tsdb COPY writes less than a quarter of the WAL of a heap COPY without index');
 
+# Compacted, the data set takes at most 1.0 byte per sample on disk,
+# counting every page but the head's (head pages are recycled once
+# compacted): the metapage, the series dictionary and the segment.
+# Deterministic for a given format; growth is a regression.
+is($node->safe_psql('postgres', "SELECT tsdb.compact('m')"), $N, 'compaction moves every sample');
+my %pages = map { split /\|/ } split /\n/,
+  $node->safe_psql('postgres', "SELECT page_type, pages FROM tsdb.page_types('m')");
+my $stored = $pages{meta} + $pages{dictionary} + $pages{segment};
+my $compact_bps = sprintf('%.3f', $stored * 8192 / $N);
+note("compacted: $pages{segment} segment pages, $pages{dictionary} dictionary pages, $pages{meta} metapage: "
+	  . "$compact_bps bytes/sample");
+is($pages{meta}, 1, 'one metapage');
+cmp_ok($compact_bps, '<=', 1.0, 'compacted: at most 1.0 byte per sample (segment + dictionary + metapage)');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM (TABLE m EXCEPT ALL TABLE h) a'), '0', 'compacted: tsdb EXCEPT ALL heap is empty');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM (TABLE h EXCEPT ALL TABLE m) a'), '0', 'compacted: heap EXCEPT ALL tsdb is empty');
+
+# Every chunk header agrees with its samples: count, time range, min and
+# max exactly, sum up to rounding (added here in another order).
+$node->safe_psql('postgres', 'CREATE INDEX ON h (series, ts)');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FILTER (WHERE c.samples <> d.n OR c.min_ts <> d.t0 OR c.max_ts <> d.t1
+	                           OR c.min <> d.lo OR c.max <> d.hi
+	                           OR abs(c.sum - d.s) > 1e-12 * greatest(abs(c.sum), 1))
+	  FROM tsdb.chunks('m') c JOIN tsdb.series('m') s USING (series_id),
+	       LATERAL (SELECT count(*) AS n, min(ts) AS t0, max(ts) AS t1, min(value) AS lo,
+	                       max(value) AS hi, sum(value) AS s
+	                  FROM h WHERE h.series = s.labels AND h.ts BETWEEN c.min_ts AND c.max_ts) d}),
+	'0', 'chunk headers match their samples');
+
 # A clean restart changes nothing.
 $node->restart;
 is($node->safe_psql('postgres', 'SELECT count(*), count(DISTINCT series) FROM m'), "$N|512", 'same counts after restart');

@@ -13,6 +13,9 @@
  * of a valid encoding decodes to an error or to some output without a
  * memory error (the decoders get exactly-sized heap copies, so ASan sees
  * any read past the end), while the CRC-32C detects every such change.
+ * Chunk headers round-trip and reject every truncation and malformed
+ * field, and a constant chunk's derived min/max/sum equal, bit for bit,
+ * those computed from its values.
  *
  *-------------------------------------------------------------------------
  */
@@ -497,6 +500,245 @@ test_values(void)
 	}
 }
 
+/* Decode a header from a heap copy of exactly len bytes. */
+static TsdbCodecStatus
+header_copy(const uint8 *buf, size_t len, const TsdbChunkBase *base,
+			TsdbChunkHeader *h, size_t *hlen)
+{
+	uint8	   *copy = malloc(len ? len : 1);
+	TsdbCodecStatus st;
+
+	memcpy(copy, buf, len);
+	st = tsdb_chunk_header_get(copy, len, base, h, hlen);
+	free(copy);
+	return st;
+}
+
+static bool
+same_bits(float8 a, float8 b)
+{
+	return memcmp(&a, &b, sizeof(float8)) == 0;
+}
+
+static void
+check_header(const TsdbChunkHeader *h, const TsdbChunkBase *base,
+			 const char *name)
+{
+	uint8		buf[TSDB_CHUNK_HEADER_MAX];
+	size_t		len = tsdb_chunk_header_put(buf, h, base);
+	TsdbChunkHeader got;
+	size_t		glen = 0;
+	size_t		i;
+	TsdbCodecStatus st;
+	bool		stats = !(h->flags & TSDB_CHUNK_CONST_STATS);
+
+	CHECK(len >= TSDB_CHUNK_HEADER_MIN && len <= TSDB_CHUNK_HEADER_MAX,
+		  "%s: header of %zu bytes", name, len);
+	st = header_copy(buf, len, base, &got, &glen);
+	CHECK(st == TSDB_CODEC_OK, "%s: header decode: %s", name, tsdb_codec_strerror(st));
+	CHECK(glen == len, "%s: header length %zu, wrote %zu", name, glen, len);
+	CHECK(got.checksum == h->checksum && got.series_id == h->series_id &&
+		  got.count == h->count && got.values_len == h->values_len &&
+		  got.min_ts == h->min_ts && got.max_ts == h->max_ts &&
+		  (got.flags & ~TSDB_CHUNK_TS_MS) == h->flags,
+		  "%s: header fields differ", name);
+	if (h->flags & TSDB_CHUNK_TS_SHARED)
+		CHECK(got.ts_ref == h->ts_ref && got.ts_len == 0, "%s: ts reference", name);
+	else
+		CHECK(got.ts_len == h->ts_len && got.ts_ref == 0, "%s: ts length", name);
+	if (stats)
+		CHECK(same_bits(got.min, h->min) && same_bits(got.max, h->max) &&
+			  same_bits(got.sum, h->sum), "%s: stats differ", name);
+	for (i = 0; i < len; i++)
+		CHECK(header_copy(buf, i, base, &got, &glen) != TSDB_CODEC_OK,
+			  "%s: header truncated to %zu of %zu bytes decoded", name, i, len);
+}
+
+static void
+test_chunk_headers(void)
+{
+	TsdbChunkBase base = {851212800000000, 851214595000000, 7};
+	TsdbChunkBase far = {INT64_MIN, INT64_MAX, UINT32_MAX - 1};
+	TsdbChunkHeader h;
+	uint8		buf[TSDB_CHUNK_HEADER_MAX];
+	size_t		len;
+	size_t		hlen;
+	TsdbChunkHeader got;
+	int			i;
+
+	memset(&h, 0, sizeof(h));
+	h.checksum = 0xDEADBEEF;
+	h.series_id = 7;
+	h.count = 360;
+	h.ts_len = 39;
+	h.values_len = 10;
+	h.min_ts = base.min_ts;
+	h.max_ts = base.max_ts;
+	h.flags = TSDB_CHUNK_CONST_STATS;
+	check_header(&h, &base, "header const, own ts, at the base");
+	len = tsdb_chunk_header_put(buf, &h, &base);
+	CHECK(len == 12, "header of a constant chunk at the base takes %zu bytes, not 12", len);
+	CHECK(buf[4] & TSDB_CHUNK_TS_MS, "whole milliseconds not stored as such");
+
+	h.flags = TSDB_CHUNK_TS_SHARED | TSDB_CHUNK_CONST_STATS;
+	h.ts_len = 0;
+	h.ts_ref = 0;
+	h.series_id = 8;
+	check_header(&h, &base, "header shared ts");
+	h.flags = TSDB_CHUNK_TS_SHARED;
+	h.ts_ref = 8000;
+	h.min = -1.5;
+	h.max = bits(UINT64_C(0x7ff0000000000002));
+	h.sum = -0.0;
+	h.min_ts = base.min_ts - 1;
+	h.max_ts = base.max_ts + 3;
+	check_header(&h, &base, "header stats, microseconds");
+	h.count = TSDB_CODEC_MAX_COUNT;
+	h.values_len = TSDB_CHUNK_MAX_COLUMN;
+	h.ts_ref = TSDB_CHUNK_MAX_COLUMN;
+	check_header(&h, &base, "header at the maxima");
+	h.count = 1;
+	h.series_id = 3;			/* below the base: modulo 2^32 */
+	h.min_ts = h.max_ts = INT64_MIN;
+	check_header(&h, &base, "header series below base, INT64_MIN");
+	h.series_id = 2;			/* wraps past UINT32_MAX from the base */
+	h.min_ts = INT64_MIN;
+	h.max_ts = INT64_MAX;
+	check_header(&h, &far, "header wrapping series id, full time range");
+	h.min_ts = h.max_ts = INT64_MAX;
+	check_header(&h, &far, "header INT64_MAX");
+
+	/* malformed fields: the base's own series and times, one field broken */
+	{
+		struct
+		{
+			uint8		bytes[16];
+			size_t		len;
+			TsdbCodecStatus want;
+			const char *what;
+		}			cases[] = {
+			{{0, 0, 0, 0, 0x08, 0, 1, 1, 1, 0, 0}, 11, TSDB_CODEC_E_TAG, "reserved flag"},
+			{{0, 0, 0, 0, 0x02, 0, 0, 1, 1, 0, 0}, 11, TSDB_CODEC_E_COUNT, "count 0"},
+			{{0, 0, 0, 0, 0x02, 0, 0x80, 0x80, 0x04, 1, 1, 0, 0}, 13, TSDB_CODEC_E_COUNT, "count 65536"},
+			{{0, 0, 0, 0, 0x02, 0, 1, 0, 1, 0, 0}, 11, TSDB_CODEC_E_FIELD, "own timestamp column of 0 bytes"},
+			{{0, 0, 0, 0, 0x02, 0, 1, 1, 0, 0, 0}, 11, TSDB_CODEC_E_FIELD, "value column of 0 bytes"},
+			{{0, 0, 0, 0, 0x02, 0, 1, 0x80, 0x80, 0x04, 1, 0, 0}, 13, TSDB_CODEC_E_FIELD, "column of 65536 bytes"},
+			{{0, 0, 0, 0, 0x02, 0x80, 0x80, 0x80, 0x80, 0x10, 1, 1, 1, 0, 0}, 15, TSDB_CODEC_E_FIELD, "series delta of 2^32"},
+			{{0, 0, 0, 0, 0x02, 0, 1, 1, 1, 2, 0}, 11, TSDB_CODEC_E_ORDER, "min_ts after max_ts"},
+			{{0, 0, 0, 0, 0x00, 0, 1, 1, 1, 0, 0, 0, 0}, 13, TSDB_CODEC_E_TRUNCATED, "stats cut short"},
+		};
+		TsdbChunkBase b0 = {100, 100, 1};
+
+		for (i = 0; i < (int) (sizeof(cases) / sizeof(cases[0])); i++)
+		{
+			TsdbCodecStatus st = header_copy(cases[i].bytes, cases[i].len, &b0, &got, &hlen);
+
+			CHECK(st == cases[i].want, "malformed header \"%s\": got \"%s\", want \"%s\"",
+				  cases[i].what, tsdb_codec_strerror(st), tsdb_codec_strerror(cases[i].want));
+		}
+	}
+
+	/* garbage never crashes, and what decodes is within its bounds */
+	for (i = 0; i < 200000; i++)
+	{
+		uint8		b[48];
+		size_t		n = (size_t) (next_rand() % sizeof(b));
+		size_t		j;
+
+		for (j = 0; j < n; j++)
+			b[j] = (uint8) next_rand();
+		if (n > 4 && i % 2)
+			b[4] &= TSDB_CHUNK_FLAGS;
+		if (header_copy(b, n, &base, &got, &hlen) == TSDB_CODEC_OK)
+			CHECK(hlen <= n && got.count >= 1 && got.count <= TSDB_CODEC_MAX_COUNT &&
+				  got.values_len >= 1 && got.max_ts >= got.min_ts,
+				  "garbage header decoded out of bounds");
+	}
+}
+
+/*
+ * A constant chunk's min/max/sum derived from its CONST column equal, bit
+ * for bit, what tsdb_chunk_stats() computes from its decoded values.
+ */
+static void
+check_const_stats(const float8 *v, uint32 n, const char *name)
+{
+	size_t		cap = tsdb_values_encode_bound(n);
+	uint8	   *buf = malloc(cap);
+	size_t		len;
+	float8		min;
+	float8		max;
+	float8		sum;
+	TsdbChunkHeader h;
+	TsdbCodecStatus st;
+
+	memset(&h, 0, sizeof(h));
+	h.count = n;
+	tsdb_chunk_stats(v, n, &min, &max, &sum);
+	if (tsdb_values_encode(v, n, buf, cap, &len) == TSDB_CODEC_OK && buf[0] == TSDB_CODEC_V_CONST)
+	{
+		st = tsdb_chunk_const_stats(buf, len, &h);
+		CHECK(st == TSDB_CODEC_OK, "%s: const stats: %s", name, tsdb_codec_strerror(st));
+		CHECK(same_bits(h.min, min) && same_bits(h.max, max) && same_bits(h.sum, sum),
+			  "%s: derived stats differ from computed ones", name);
+		h.count = n + 1;
+		CHECK(tsdb_chunk_const_stats(buf, len, &h) == TSDB_CODEC_E_COUNT,
+			  "%s: const stats with another count", name);
+		h.count = n;
+		CHECK(tsdb_chunk_const_stats(buf, len - 1, &h) == TSDB_CODEC_E_TRUNCATED,
+			  "%s: const stats of a short column", name);
+	}
+	else
+		CHECK(tsdb_chunk_const_stats(buf, len, &h) != TSDB_CODEC_OK,
+			  "%s: const stats of a column that is not constant", name);
+	free(buf);
+}
+
+static void
+test_stats(void)
+{
+	static const uint64 patterns[] = {
+		UINT64_C(0x3FB999999999999A),	/* 0.1: its sum is no multiple */
+		UINT64_C(0x0000000000000000), UINT64_C(0x8000000000000000),
+		UINT64_C(0x7FF8000000000000), UINT64_C(0x7FF0000000000002),
+		UINT64_C(0xFFF8000000000001), UINT64_C(0x7FF0000000000000),
+		UINT64_C(0xFFF0000000000000), UINT64_C(0x7FEFFFFFFFFFFFFF),
+		UINT64_C(0x0000000000000001), UINT64_C(0x4142A05F20000000),
+	};
+	static const uint32 counts[] = {1, 2, 3, 360, 8192, TSDB_CODEC_MAX_COUNT};
+	static float8 v[TSDB_CODEC_MAX_COUNT];
+	float8		min;
+	float8		max;
+	float8		sum;
+	size_t		p;
+	size_t		c;
+	uint32		i;
+
+	for (p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++)
+		for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++)
+		{
+			char		name[64];
+
+			for (i = 0; i < counts[c]; i++)
+				v[i] = bits(patterns[p]);
+			snprintf(name, sizeof(name), "constant %016llx x %u",
+					 (unsigned long long) patterns[p], counts[c]);
+			check_const_stats(v, counts[c], name);
+		}
+	v[0] = 1;
+	v[1] = bits(UINT64_C(0x7FF8000000000000));
+	v[2] = -3;
+	check_const_stats(v, 3, "not constant");
+	/* PostgreSQL's order: NaN above everything, -0.0 equal to 0.0 */
+	tsdb_chunk_stats(v, 3, &min, &max, &sum);
+	CHECK(min == -3 && isnan(max) && isnan(sum), "stats with a NaN");
+	v[0] = -0.0;
+	v[1] = 0.0;
+	tsdb_chunk_stats(v, 2, &min, &max, &sum);
+	CHECK(same_bits(min, -0.0) && same_bits(max, -0.0) && same_bits(sum, 0.0),
+		  "stats keep the first of equal values");
+}
+
 /* Hand-made malformed columns, each with the status it must give. */
 static void
 test_malformed(void)
@@ -598,6 +840,7 @@ test_real(const char *path)
 			check_ts(s->ts, s->n, name);
 			check_values(s->v, s->n, name, 0);
 		}
+		check_const_stats(s->v, s->n, name);
 		for (from = 0; from < s->n; from += 120)
 		{
 			uint32		n = s->n - from < 120 ? s->n - from : 120;
@@ -644,7 +887,11 @@ main(int argc, char **argv)
 	test_timestamps();
 	test_values();
 	if (!seed_dir)
+	{
 		test_malformed();
+		test_chunk_headers();
+		test_stats();
+	}
 	if (real)
 		test_real(real);
 
