@@ -74,5 +74,11 @@ SELECT count(*) AS chunks, count(*) FILTER (WHERE (c.samples, c.min, c.max, c.su
 SELECT * FROM tsdb.page_types('cs');
 -- refusals
 SELECT tsdb.compact('ch');
+BEGIN READ ONLY;
+SELECT tsdb.compact('cs');
+ROLLBACK;
+BEGIN READ ONLY;
+SELECT * FROM tsdb.drop_before('cs', now());
+ROLLBACK;
 SELECT * FROM tsdb.chunks('ch');
 DROP TABLE cm, ch, cs;

@@ -509,6 +509,8 @@ tsdb_open_for_rewrite(Oid relid, const char *what)
 	Relation	rel;
 
 	PreventCommandDuringRecovery(what);
+	/* it writes, like nextval(): refused where writes are */
+	PreventCommandIfReadOnly(what);
 	rel = table_open(relid, ShareUpdateExclusiveLock);
 	if (!tsdb_relation_is_tsdb(rel))
 		ereport(ERROR,
