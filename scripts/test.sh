@@ -11,13 +11,24 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 
+# Not root and not the unprivileged half below: become root (the packages
+# are installed first), through sudo if there is one.
+if [ "$(id -u)" -ne 0 ] && [ -z "${TSDB_TEST_INNER:-}" ]; then
+	if command -v sudo >/dev/null; then
+		exec sudo --preserve-env=PROVE_FLAGS,PROVE_TESTS,TSDB_DIFF_SEED,TSDB_DIFF_OPS,TSDB_SKIP_BENCH,TSDB_FUZZ_SECONDS \
+			bash "$0" "$@"
+	fi
+	echo "test.sh installs packages and runs the tests as the user postgres: run it as root" >&2
+	exit 1
+fi
+
 if [ "$(id -u)" -eq 0 ]; then
 	bash "$here/scripts/deps.sh"
 	B=$(mktemp -d /tmp/tsdb-test.XXXXXX)
 	tar -C "$here" --exclude=./.git --exclude=./tmp_install -cf - . | tar -C "$B" -xf -
 	chown -R postgres:postgres "$B"
 	status=0
-	runuser -u postgres -- env PROVE_FLAGS="${PROVE_FLAGS:-}" PROVE_TESTS="${PROVE_TESTS:-}" \
+	runuser -u postgres -- env TSDB_TEST_INNER=1 PROVE_FLAGS="${PROVE_FLAGS:-}" PROVE_TESTS="${PROVE_TESTS:-}" \
 		TSDB_DIFF_SEED="${TSDB_DIFF_SEED:-}" TSDB_DIFF_OPS="${TSDB_DIFF_OPS:-}" \
 		bash "$B/scripts/test.sh" || status=$?
 	if [ $status -ne 0 ]; then

@@ -61,7 +61,8 @@ open_tsdb_relation(Oid relid)
 
 /*
  * tsdb.page_types(regclass): how many pages of each kind the relation has,
- * (page_type, pages), every kind listed even when it has none.  "unused"
+ * (page_type, pages), every kind listed even when it has none.  "free"
+ * pages are on the free list (recycle.c); "unused"
  * pages were never initialized (an extension cut short by a crash);
  * "unknown" ones carry no tsdb page type.  Storage-size tests count pages
  * with this.
@@ -70,7 +71,7 @@ Datum
 tsdb_page_types(PG_FUNCTION_ARGS)
 {
 	static const char *const names[] = {
-		"meta", "dictionary", "head", "segment", "unused", "unknown"
+		"meta", "dictionary", "head", "segment", "free", "unused", "unknown"
 	};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Relation	rel = open_tsdb_relation(PG_GETARG_OID(0));
@@ -93,7 +94,7 @@ tsdb_page_types(PG_FUNCTION_ARGS)
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		if (PageIsNew(page))
-			kind = 4;
+			kind = 5;
 		else if (TsdbPageIsType(page, TSDB_PAGE_META))
 			kind = 0;
 		else if (TsdbPageIsType(page, TSDB_PAGE_DICT))
@@ -102,8 +103,10 @@ tsdb_page_types(PG_FUNCTION_ARGS)
 			kind = 2;
 		else if (TsdbPageIsType(page, TSDB_PAGE_SEGMENT))
 			kind = 3;
+		else if (TsdbPageIsType(page, TSDB_PAGE_FREE))
+			kind = 4;
 		else
-			kind = 5;
+			kind = 6;
 		counts[kind]++;
 		UnlockReleaseBuffer(buf);
 	}
