@@ -118,7 +118,7 @@ bench-codecs: codec_build/codec_bench codec_build/real.tsv codec_build/gen
 	codec_build/codec_bench codec_build/gen.tsv
 	codec_build/codec_bench -c 120 codec_build/gen.tsv
 
-FUZZ_TARGETS = fuzz_decode_ts fuzz_decode_values
+FUZZ_TARGETS = fuzz_decode_ts fuzz_decode_values fuzz_decode_chunk
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-I$(srcdir)/src -I$(srcdir)/bench
 
@@ -128,7 +128,7 @@ codec_build/fuzz_%: $(srcdir)/fuzz/fuzz_%.c $(CODEC_SRCS) $(CODEC_HDRS) | codec_
 # Seeds are valid encodings written by the unit-test binary, so they follow
 # the format whenever it changes.
 codec_build/seeds: codec_build/codec_test codec_build/real.tsv
-	rm -rf $@ && mkdir -p $@/ts $@/values
+	rm -rf $@ && mkdir -p $@/ts $@/values $@/chunk
 	codec_build/codec_test --seeds $@ codec_build/real.tsv
 
 # Each fuzzer runs FUZZ_SECONDS on a scratch copy of the seeds; a crash

@@ -5,7 +5,7 @@
  *	  under ASan and UBSan by `make check-codecs`.
  *
  *	codec_test [real.tsv]				run the tests (real data if given)
- *	codec_test --seeds DIR [real.tsv]	write fuzzing seeds to DIR/ts, DIR/values
+ *	codec_test --seeds DIR [real.tsv]	write fuzzing seeds to DIR/ts, DIR/values, DIR/chunk
  *
  * What it proves: every codec round-trips bit for bit on edge cases, random
  * and real data; encodings are canonical; decoders reject malformed input
@@ -867,6 +867,107 @@ test_real(const char *path)
 	codec_data_free(&d);
 }
 
+/*
+ * Seeds for fuzz_decode_chunk: chunk areas as a segment page holds them, a
+ * base then chunks: one with its own timestamp column, one sharing it with
+ * a constant value column, one of a later series with its own.
+ */
+static size_t
+put_chunk(uint8 *area, size_t off, const TsdbChunkBase *base, uint32 series,
+		  const int64 *t, const float8 *vals, uint32 n, long ts_ref)
+{
+	TsdbChunkHeader h;
+	uint8		tsbuf[4096];
+	uint8		vbuf[8192];
+	size_t		tslen = 0;
+	size_t		vlen;
+	size_t		hlen;
+	const uint8 *tscol;
+	size_t		tscollen;
+	uint32		i;
+	bool		constant = true;
+
+	memset(&h, 0, sizeof(h));
+	if (ts_ref < 0 && tsdb_ts_encode(t, n, tsbuf, sizeof(tsbuf), &tslen) != TSDB_CODEC_OK)
+		abort();
+	if (tsdb_values_encode(vals, n, vbuf, sizeof(vbuf), &vlen) != TSDB_CODEC_OK)
+		abort();
+	for (i = 1; i < n; i++)
+		constant = constant && memcmp(&vals[i], &vals[0], sizeof(float8)) == 0;
+	h.series_id = series;
+	h.count = n;
+	h.min_ts = t[0];
+	h.max_ts = t[n - 1];
+	h.values_len = vlen;
+	if (ts_ref >= 0)
+	{
+		h.flags |= TSDB_CHUNK_TS_SHARED;
+		h.ts_ref = ts_ref;
+	}
+	else
+		h.ts_len = tslen;
+	if (constant)
+		h.flags |= TSDB_CHUNK_CONST_STATS;
+	else
+		tsdb_chunk_stats(vals, n, &h.min, &h.max, &h.sum);
+	hlen = tsdb_chunk_header_put(area + off, &h, base);
+	memcpy(area + off + hlen, tsbuf, tslen);
+	memcpy(area + off + hlen + tslen, vbuf, vlen);
+	if (ts_ref >= 0)
+	{
+		TsdbChunkHeader oh;
+		size_t		ohlen;
+		const uint8 *owner = area + TSDB_CHUNK_BASE_SIZE + ts_ref;
+
+		if (tsdb_chunk_header_get(owner, off - TSDB_CHUNK_BASE_SIZE - ts_ref, base,
+								  &oh, &ohlen) != TSDB_CODEC_OK)
+			abort();
+		tscol = owner + ohlen;
+		tscollen = oh.ts_len;
+	}
+	else
+	{
+		tscol = area + off + hlen;
+		tscollen = tslen;
+	}
+	tsdb_chunk_header_set_checksum(area + off,
+								   tsdb_chunk_checksum(area, area + off, hlen, tscol,
+													   tscollen, area + off + hlen + tslen,
+													   vlen));
+	return off + hlen + tslen + vlen;
+}
+
+static void
+write_chunk_seeds(void)
+{
+	int64		t[120];
+	float8		counter[120];
+	float8		constant[120];
+	float8		gauge[120];
+	uint8		area[16384];
+	TsdbChunkBase base;
+	size_t		off;
+	int			i;
+
+	for (i = 0; i < 120; i++)
+	{
+		t[i] = 851212800000000 + (int64) i * 5000000 + (i % 7 == 3 ? 1000 : 0);
+		counter[i] = 1000 + i * 17;
+		constant[i] = 1;
+		gauge[i] = 0.25 * (i % 13) - 1.5;
+	}
+	base.min_ts = t[0];
+	base.max_ts = t[119];
+	base.series_id = 3;
+	tsdb_chunk_base_put(area, &base);
+	off = put_chunk(area, TSDB_CHUNK_BASE_SIZE, &base, 3, t, counter, 120, -1);
+	write_seed("chunk", area, off);
+	off = put_chunk(area, off, &base, 4, t, constant, 120, 0);
+	write_seed("chunk", area, off);
+	off = put_chunk(area, off, &base, 9, t + 20, gauge + 20, 100, -1);
+	write_seed("chunk", area, off);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -894,6 +995,8 @@ main(int argc, char **argv)
 	}
 	if (real)
 		test_real(real);
+	if (seed_dir)
+		write_chunk_seeds();
 
 	free(work);
 	if (seed_dir)
