@@ -18,6 +18,7 @@ OBJS = \
 	src/meta.o \
 	src/series.o \
 	src/series_dict.o \
+	src/label_index.o \
 	src/visibility.o \
 	src/wal.o \
 	src/wal_desc.o \
