@@ -357,6 +357,22 @@ tsdb_series_cache_for_insert(Relation rel)
 	return cache;
 }
 
+/*
+ * The relation's storage is being replaced (TRUNCATE): free its label
+ * index now rather than when memory runs short.  Should the transaction
+ * abort, the index is rebuilt from the pages on next use.
+ */
+void
+tsdb_series_storage_replaced(Relation rel)
+{
+	TsdbMetaPageData meta;
+
+	if (RelationGetNumberOfBlocks(rel) == 0)
+		return;
+	tsdb_read_meta(rel, &meta);
+	tsdb_label_index_forget(meta.storage_id);
+}
+
 uint64
 tsdb_series_cache_storage_id(TsdbSeriesCache *cache)
 {

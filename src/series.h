@@ -52,6 +52,7 @@ extern uint16 tsdb_dict_reader_offset(TsdbDictReader *r);
 extern TsdbSeriesCache *tsdb_series_cache(Relation rel);
 extern TsdbSeriesCache *tsdb_series_cache_for_insert(Relation rel);
 extern uint64 tsdb_series_cache_storage_id(TsdbSeriesCache *cache);
+extern void tsdb_series_storage_replaced(Relation rel);
 extern uint32 tsdb_series_get_or_create(Relation rel, TsdbSeriesCache *cache,
 										struct varlena *labels);
 extern Datum tsdb_series_labels(Relation rel, TsdbSeriesCache *cache,
