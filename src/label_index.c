@@ -160,6 +160,7 @@ typedef struct LixSlot
 	/* under the slot lock */
 	uint64		generation;		/* new whenever the tables change */
 	uint64		refused_at;		/* evictions counter when refused */
+	int			refused_cap;	/* tsdb.label_index_max_memory then */
 	pg_atomic_uint64 last_used; /* statement start of the last use */
 	dshash_table_handle labels_h;
 	dshash_table_handle postings_h;
@@ -919,6 +920,7 @@ lix_catch_up(Relation rel, int slotno, const TsdbMetaPageData *meta)
 	{
 		lix_free_contents(slotno, LIX_REFUSED);
 		s->refused_at = pg_atomic_read_u64(&lix->evictions);
+		s->refused_cap = tsdb_label_index_max_memory;
 		ereport(LOG,
 				(errmsg("tsdb label index: relation \"%s\" is not indexed, tsdb.label_index_max_memory (%d kB) is reached",
 						RelationGetRelationName(rel), tsdb_label_index_max_memory),
@@ -1019,6 +1021,15 @@ lix_find_slot(Relation rel, uint64 storage_id, bool claim)
 	return free_slot;
 }
 
+/* Refused, and nothing changed since that would let it fit now? */
+static bool
+lix_still_refused(LixSlot *s)
+{
+	return s->state == LIX_REFUSED &&
+		s->refused_at == pg_atomic_read_u64(&lix->evictions) &&
+		s->refused_cap >= tsdb_label_index_max_memory;
+}
+
 /*
  * Open a relation's index for reading: true with the slot's lock held
  * shared, the slot READY and, when meta is given, holding every series the
@@ -1065,8 +1076,7 @@ lix_open(Relation rel, uint64 storage_id, const TsdbMetaPageData *meta,
 			*slotno = i;
 			return true;
 		}
-		if (s->state == LIX_REFUSED &&
-			s->refused_at == pg_atomic_read_u64(&lix->evictions))
+		if (lix_still_refused(s))
 		{
 			LWLockRelease(&s->lock);
 			return false;
@@ -1082,8 +1092,7 @@ lix_open(Relation rel, uint64 storage_id, const TsdbMetaPageData *meta,
 		LWLockAcquire(&s->lock, LW_EXCLUSIVE);
 		if (lix_slot_is(s, storage_id) &&
 			!(s->state == LIX_READY && s->next_series_id >= meta->next_series_id) &&
-			!(s->state == LIX_REFUSED &&
-			  s->refused_at == pg_atomic_read_u64(&lix->evictions)))
+			!lix_still_refused(s))
 			(void) lix_catch_up(rel, i, meta);
 		LWLockRelease(&s->lock);
 	}
