@@ -246,3 +246,10 @@ CREATE FUNCTION tsdb.label_index_newest(rel regclass, series_id int8,
 	OUT ts timestamptz, OUT value float8)
 	RETURNS record
 	AS 'MODULE_PATHNAME', 'tsdb_label_index_newest_sql' LANGUAGE C STRICT;
+
+-- Microseconds per matcher lookup through the label index and through a
+-- walk of the series dictionary (bench/label_index.sh).
+CREATE FUNCTION tsdb.label_index_bench(rel regclass, matcher text, loops int4 DEFAULT 1000,
+	OUT path text, OUT us_per_call float8, OUT series int8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'tsdb_label_index_bench' LANGUAGE C STRICT;

@@ -57,6 +57,8 @@
 #include "funcapi.h"
 #include "lib/dshash.h"
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
+#include "portability/instr_time.h"
 #include "storage/bufmgr.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -1239,67 +1241,63 @@ tsdb_label_index_newest(Relation rel, uint64 storage_id, uint32 series_id,
  * ---------------------------------------------------------------------
  */
 
-typedef struct IdList
+/* A set of series ids, as a bitmap. */
+typedef struct IdSet
 {
-	uint32	   *ids;
-	int			n;
-	int			cap;
-} IdList;
+	uint64	   *words;
+	uint32		nbits;
+} IdSet;
 
 static void
-idlist_add(IdList *l, const uint32 *ids, int n)
+idset_init(IdSet *b, uint32 nbits)
 {
-	if (l->n + n > l->cap)
-	{
-		l->cap = Max(l->n + n, l->cap * 2);
-		l->ids = l->ids ? repalloc(l->ids, l->cap * sizeof(uint32)) :
-			palloc(l->cap * sizeof(uint32));
-	}
-	memcpy(l->ids + l->n, ids, n * sizeof(uint32));
-	l->n += n;
+	b->nbits = nbits;
+	b->words = palloc0(((nbits + 63) / 64) * sizeof(uint64));
 }
 
-static int
-uint32_cmp(const void *a, const void *b)
+static inline void
+idset_add(IdSet *b, uint32 id)
 {
-	uint32		x = *(const uint32 *) a;
-	uint32		y = *(const uint32 *) b;
-
-	return x < y ? -1 : x > y ? 1 : 0;
+	if (id < b->nbits)
+		b->words[id / 64] |= UINT64CONST(1) << (id % 64);
 }
 
-/* Add the posting list of a "name\0value" pair to l. */
-static void
-lix_add_postings(LixLocal *l, const char *pair, uint32 pair_len, IdList *out)
+static inline bool
+idset_has(const IdSet *b, uint32 id)
+{
+	return id < b->nbits && ((b->words[id / 64] >> (id % 64)) & 1) != 0;
+}
+
+/*
+ * The posting list of a "name\0value" pair, in the area: valid while the
+ * slot's lock is held, since only catch-up (exclusive) changes it.
+ */
+static const uint32 *
+lix_postings(LixLocal *l, const char *pair, uint32 pair_len, uint32 *n)
 {
 	LixKey		key;
 	LixPostingEntry *pe;
 	dsa_pointer ids;
-	uint32		n;
 
 	key.hash = labels_hash_bytes(pair, pair_len);
 	key.len = pair_len;
 	key.data = InvalidDsaPointer;
 	key.local = pair;
 	pe = dshash_find(l->postings, &key, false);
+	*n = 0;
 	if (pe == NULL)
-		return;
+		return NULL;
 	ids = pe->ids;
-	n = pe->n;
+	*n = pe->n;
 	dshash_release_lock(l->postings, pe);
-	/* stable while we hold the slot's lock: only catch-up changes it */
-	if (n > 0)
-		idlist_add(out, dsa_get_address(lix_area, ids), n);
+	return *n > 0 ? dsa_get_address(lix_area, ids) : NULL;
 }
 
-/*
- * For matcher i, which does not accept a missing label: add to "in" the
- * series whose value of the label it accepts; for one that does, add to
- * "out" those whose value it rejects (series without the label pass).
- */
+/* Add the series of every posting list of a name's values to "set", when
+ * matcher i's verdict on the value is "want". */
 static void
-lix_match_values(LixLocal *l, LabelMatcherSet *set, int i, const char *name,
-				 bool accepts_empty, IdList *in, IdList *out)
+lix_mark_values(LixLocal *l, LabelMatcherSet *set, int i, const char *name,
+				bool want, IdSet *out)
 {
 	LixKey		key;
 	LixNameEntry *ne;
@@ -1315,68 +1313,62 @@ lix_match_values(LixLocal *l, LabelMatcherSet *set, int i, const char *name,
 	if (ne == NULL)
 		return;
 	n = ne->n;
-	refs = palloc(n * sizeof(LixValueRef));
-	memcpy(refs, dsa_get_address(lix_area, ne->values), n * sizeof(LixValueRef));
+	refs = dsa_get_address(lix_area, ne->values);
+	/* the array stays put while we hold the slot's lock */
 	dshash_release_lock(l->names, ne);
 
-	/* copied out, the entry unlocked: a regex may raise an error */
 	for (j = 0; j < n; j++)
 	{
 		const char *pair = dsa_get_address(lix_area, refs[j].pair);
 		const char *value = pair + refs[j].name_len + 1;
 		int			vlen = refs[j].pair_len - refs[j].name_len - 1;
-		bool		ok = labels_matcher_eval_value(set, i, value, vlen);
 
-		if (!accepts_empty && ok)
-			lix_add_postings(l, pair, refs[j].pair_len, in);
-		else if (accepts_empty && !ok)
-			lix_add_postings(l, pair, refs[j].pair_len, out);
+		if (labels_matcher_eval_value(set, i, value, vlen) == want)
+		{
+			uint32		np;
+			const uint32 *ids = lix_postings(l, pair, refs[j].pair_len, &np);
+			uint32		k;
+
+			for (k = 0; k < np; k++)
+				idset_add(out, ids[k]);
+		}
 	}
-	pfree(refs);
 }
 
-/* a := a ∩ b, both sorted and distinct */
-static void
-idlist_intersect(IdList *a, const IdList *b)
+/* cur := cur ∩ ids, both sorted */
+static int
+ids_intersect(uint32 *cur, int ncur, const uint32 *ids, uint32 n)
 {
 	int			i = 0,
-				j = 0,
 				k = 0;
+	uint32		j = 0;
 
-	while (i < a->n && j < b->n)
+	while (i < ncur && j < n)
 	{
-		if (a->ids[i] < b->ids[j])
+		if (cur[i] < ids[j])
 			i++;
-		else if (a->ids[i] > b->ids[j])
+		else if (cur[i] > ids[j])
 			j++;
 		else
 		{
-			a->ids[k++] = a->ids[i];
-			i++;
+			cur[k++] = cur[i++];
 			j++;
 		}
 	}
-	a->n = k;
+	return k;
 }
 
-/* a := a \ b, both sorted */
-static void
-idlist_subtract(IdList *a, const IdList *b)
+/* cur := the ids of cur in (keep) or not in (!keep) the set */
+static int
+ids_filter(uint32 *cur, int ncur, const IdSet *set, bool keep)
 {
-	int			i = 0,
-				j = 0,
+	int			i,
 				k = 0;
 
-	while (i < a->n)
-	{
-		while (j < b->n && b->ids[j] < a->ids[i])
-			j++;
-		if (j < b->n && b->ids[j] == a->ids[i])
-			i++;
-		else
-			a->ids[k++] = a->ids[i++];
-	}
-	a->n = k;
+	for (i = 0; i < ncur; i++)
+		if (idset_has(set, cur[i]) == keep)
+			cur[k++] = cur[i];
+	return k;
 }
 
 /*
@@ -1384,7 +1376,8 @@ idlist_subtract(IdList *a, const IdList *b)
  * value "".  A matcher that rejects "" selects the union of the posting
  * lists of the values it accepts (equality: one list); one that accepts ""
  * removes the series whose value it rejects.  Equality matchers go first,
- * so the regexes run on the values of one label name, never on series.
+ * intersecting sorted posting lists; the others run on the values of one
+ * label name, never on series, and mark their series in a bitmap.
  */
 bool
 tsdb_label_index_match(Relation rel, uint64 storage_id,
@@ -1394,9 +1387,10 @@ tsdb_label_index_match(Relation rel, uint64 storage_id,
 	int			slotno;
 	LixSlot    *s;
 	LixLocal   *l;
-	IdList		cur = {0};
-	IdList		excluded = {0};
+	uint32	   *cur = NULL;
+	int			ncur = 0;
 	bool		have_cur = false;
+	IdSet		excluded = {NULL, 0};
 	int			nm = labels_matcher_count(set);
 	int			pass;
 
@@ -1408,18 +1402,16 @@ tsdb_label_index_match(Relation rel, uint64 storage_id,
 	}
 	s = &lix->slots[slotno];
 	l = lix_tables(slotno);
-	for (pass = 0; pass < 2 && !(have_cur && cur.n == 0); pass++)
+	for (pass = 0; pass < 2 && !(have_cur && ncur == 0); pass++)
 	{
 		int			i;
 
-		for (i = 0; i < nm && !(have_cur && cur.n == 0); i++)
+		for (i = 0; i < nm && !(have_cur && ncur == 0); i++)
 		{
 			LabelOp		op;
 			const char *value;
 			const char *name = labels_matcher_get(set, i, &op, &value);
 			bool		eq = (op == LABEL_OP_EQ && value[0] != '\0');
-			bool		accepts_empty;
-			IdList		sel = {0};
 
 			if (eq != (pass == 0))
 				continue;
@@ -1428,34 +1420,59 @@ tsdb_label_index_match(Relation rel, uint64 storage_id,
 				int			nlen = strlen(name);
 				int			vlen = strlen(value);
 				char	   *pair = palloc(nlen + vlen + 2);
+				const uint32 *p;
+				uint32		np;
 
 				memcpy(pair, name, nlen + 1);
 				memcpy(pair + nlen + 1, value, vlen + 1);
-				lix_add_postings(l, pair, nlen + 1 + vlen, &sel);
+				p = lix_postings(l, pair, nlen + 1 + vlen, &np);
 				pfree(pair);
-				accepts_empty = false;
+				if (!have_cur)
+				{
+					cur = palloc((np + 1) * sizeof(uint32));
+					if (np > 0)
+						memcpy(cur, p, np * sizeof(uint32));
+					ncur = np;
+					have_cur = true;
+				}
+				else
+					ncur = ids_intersect(cur, ncur, p, np);
+			}
+			else if (!labels_matcher_eval_value(set, i, "", 0))
+			{
+				IdSet		sel;
+
+				idset_init(&sel, s->series_cap);
+				lix_mark_values(l, set, i, name, true, &sel);
+				if (have_cur)
+					ncur = ids_filter(cur, ncur, &sel, true);
+				else
+				{
+					uint32		w;
+
+					/* the bitmap in id order is the sorted list */
+					cur = palloc((s->nseries + 1) * sizeof(uint32));
+					for (w = 0; w < (sel.nbits + 63) / 64; w++)
+					{
+						uint64		word = sel.words[w];
+
+						while (word != 0)
+						{
+							int			bit = pg_rightmost_one_pos64(word);
+
+							cur[ncur++] = w * 64 + bit;
+							word &= word - 1;
+						}
+					}
+					have_cur = true;
+				}
+				pfree(sel.words);
 			}
 			else
 			{
-				accepts_empty = labels_matcher_eval_value(set, i, "", 0);
-				lix_match_values(l, set, i, name, accepts_empty, &sel,
-								 &excluded);
-				/* lists of different values of one name are disjoint */
-				if (sel.n > 1)
-					qsort(sel.ids, sel.n, sizeof(uint32), uint32_cmp);
-			}
-			if (accepts_empty)
-				continue;
-			if (!have_cur)
-			{
-				cur = sel;
-				have_cur = true;
-			}
-			else
-			{
-				idlist_intersect(&cur, &sel);
-				if (sel.ids)
-					pfree(sel.ids);
+				if (excluded.words == NULL)
+					idset_init(&excluded, s->series_cap);
+				lix_mark_values(l, set, i, name, false, &excluded);
 			}
 		}
 	}
@@ -1465,23 +1482,22 @@ tsdb_label_index_match(Relation rel, uint64 storage_id,
 		LixSeries  *series = lix_series(s);
 		uint32		id;
 
+		cur = palloc((s->nseries + 1) * sizeof(uint32));
 		for (id = 1; id < s->series_cap; id++)
 			if (DsaPointerIsValid(series[id].labels))
-				idlist_add(&cur, &id, 1);
+				cur[ncur++] = id;
 	}
 	LWLockRelease(&s->lock);
 
-	if (excluded.n > 0 && cur.n > 0)
+	if (excluded.words != NULL)
 	{
-		qsort(excluded.ids, excluded.n, sizeof(uint32), uint32_cmp);
-		idlist_subtract(&cur, &excluded);
+		ncur = ids_filter(cur, ncur, &excluded, false);
+		pfree(excluded.words);
 	}
-	if (excluded.ids)
-		pfree(excluded.ids);
 	pg_atomic_fetch_add_u64(&lix->lookups, 1);
 	pg_atomic_fetch_add_u64(&lix->hits, 1);
-	*ids = cur.ids ? cur.ids : palloc(sizeof(uint32));
-	*n = cur.n;
+	*ids = cur;
+	*n = ncur;
 	return true;
 }
 
@@ -1720,4 +1736,58 @@ tsdb_label_index_newest_sql(PG_FUNCTION_ARGS)
 	values[0] = TimestampTzGetDatum(ts);
 	values[1] = Float8GetDatum(value);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(tsdb_label_index_bench);
+
+/*
+ * tsdb.label_index_bench(rel, matcher, loops): microseconds per call of
+ * tsdb_series_match() through the label index and through the walk of the
+ * series dictionary, the matcher parsed once, after a warm-up of each (the
+ * index built, the backend's cache loaded); for bench/label_index.sh.
+ */
+Datum
+tsdb_label_index_bench(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Relation	rel = lix_open_relation(PG_GETARG_OID(0));
+	int32		loops = PG_GETARG_INT32(2);
+	LabelMatcherSet *set;
+	int			path;
+
+	if (loops < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("loops must be at least 1")));
+	InitMaterializedSRF(fcinfo, 0);
+	set = labels_matcher_parse(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	for (path = 0; path < 2; path++)
+	{
+		instr_time	start;
+		instr_time	elapsed;
+		int			n = 0;
+		int			i;
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		for (i = -1; i < loops; i++)
+		{
+			uint32	   *ids;
+
+			if (i == 0)
+				INSTR_TIME_SET_CURRENT(start);
+			ids = path == 0 ? tsdb_series_match(rel, set, &n) :
+				tsdb_series_match_dictionary(rel, set, &n);
+			pfree(ids);
+			CHECK_FOR_INTERRUPTS();
+		}
+		INSTR_TIME_SET_CURRENT(elapsed);
+		INSTR_TIME_SUBTRACT(elapsed, start);
+		values[0] = CStringGetTextDatum(path == 0 ? "index" : "dictionary");
+		values[1] = Float8GetDatum(INSTR_TIME_GET_MICROSEC(elapsed) / (double) loops);
+		values[2] = Int64GetDatum(n);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
 }
