@@ -1143,13 +1143,14 @@ tsdb_label_index_lookup(Relation rel, uint64 storage_id,
 }
 
 struct varlena *
-tsdb_label_index_labels(Relation rel, uint64 storage_id, uint32 series_id)
+tsdb_label_index_labels(Relation rel, uint64 storage_id,
+						const TsdbMetaPageData *meta, uint32 series_id)
 {
 	int			slotno;
 	LixSlot    *s;
 	struct varlena *copy = NULL;
 
-	if (!lix_open(rel, storage_id, NULL, &slotno))
+	if (!lix_open(rel, storage_id, meta, &slotno))
 		return NULL;
 	s = &lix->slots[slotno];
 	if (series_id < s->series_cap &&
@@ -1532,6 +1533,25 @@ tsdb_label_index_forget(uint64 storage_id)
 	for (i = 0; i < LIX_SLOTS; i++)
 		if (lix_slot_is(&lix->slots[i], storage_id))
 			lix_release_slot(i);
+	LWLockRelease(&lix->dir_lock);
+}
+
+void
+tsdb_label_index_forget_relation(Oid relid)
+{
+	int			i;
+
+	if (lix == NULL)
+		return;
+	lix_attach();
+	LWLockAcquire(&lix->dir_lock, LW_EXCLUSIVE);
+	for (i = 0; i < LIX_SLOTS; i++)
+	{
+		LixSlot    *s = &lix->slots[i];
+
+		if (s->state != LIX_FREE && s->dboid == MyDatabaseId && s->relid == relid)
+			lix_release_slot(i);
+	}
 	LWLockRelease(&lix->dir_lock);
 }
 

@@ -60,6 +60,7 @@ extern bool tsdb_label_index_match(Relation rel, uint64 storage_id,
  * when the index cannot say (unknown id, unavailable).
  */
 extern struct varlena *tsdb_label_index_labels(Relation rel, uint64 storage_id,
+											   const TsdbMetaPageData *meta,
 											   uint32 series_id);
 
 /* Record inserted samples in their series' newest-sample hints. */
@@ -73,6 +74,8 @@ extern bool tsdb_label_index_newest(Relation rel, uint64 storage_id,
 
 /* A storage that is gone or replaced: free its index now. */
 extern void tsdb_label_index_forget(uint64 storage_id);
+/* The same for every storage of a relation of this database. */
+extern void tsdb_label_index_forget_relation(Oid relid);
 
 /* Free the indexes of relations of dboid not in keep (sorted oids). */
 extern void tsdb_label_index_prune(Oid dboid, List *keep);

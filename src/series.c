@@ -359,18 +359,15 @@ tsdb_series_cache_for_insert(Relation rel)
 
 /*
  * The relation's storage is being replaced (TRUNCATE): free its label
- * index now rather than when memory runs short.  Should the transaction
- * abort, the index is rebuilt from the pages on next use.
+ * index now rather than when memory runs short (no index of the new
+ * storage exists yet).  Should the transaction abort, the index is rebuilt
+ * from the pages on next use.
  */
 void
 tsdb_series_storage_replaced(Relation rel)
 {
-	TsdbMetaPageData meta;
-
-	if (RelationGetNumberOfBlocks(rel) == 0)
-		return;
-	tsdb_read_meta(rel, &meta);
-	tsdb_label_index_forget(meta.storage_id);
+	/* by relation, not storage id: a damaged metapage must not stop this */
+	tsdb_label_index_forget_relation(RelationGetRelid(rel));
 }
 
 uint64
@@ -703,7 +700,17 @@ tsdb_series_labels(Relation rel, TsdbSeriesCache *cache, uint32 series_id)
 		return cache->by_id[series_id];
 
 	/* One the index has: copy it, rather than load the dictionary. */
-	copy = tsdb_label_index_labels(rel, cache->storage_id, series_id);
+	copy = tsdb_label_index_labels(rel, cache->storage_id, NULL, series_id);
+	if (copy == NULL)
+	{
+		/* perhaps created since the index was last caught up */
+		TsdbMetaPageData meta;
+
+		tsdb_read_meta(rel, &meta);
+		if (series_id < meta.next_series_id)
+			copy = tsdb_label_index_labels(rel, cache->storage_id, &meta,
+										   series_id);
+	}
 	if (copy != NULL)
 	{
 		cache_add(rel, cache, series_id, (const char *) copy, VARSIZE(copy));
