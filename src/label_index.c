@@ -900,10 +900,16 @@ lix_catch_up(Relation rel, int slotno, const TsdbMetaPageData *meta)
 		offset = tsdb_dict_reader_offset(reader);
 		UnlockReleaseBuffer(buf);
 
+		/*
+		 * Not ready while being changed: should an error escape (the area
+		 * out of memory despite the margin), the next use rebuilds it.
+		 */
+		s->state = LIX_EMPTY;
 		for (i = 0; i < npending && ok; i++)
 			ok = lix_add_series(slotno, pending[i].series_id, pending[i].labels);
 		if (ok)
 		{
+			s->state = LIX_READY;
 			s->resume_block = blkno;
 			s->resume_items = items;
 			s->resume_offset = offset;
