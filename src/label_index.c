@@ -1112,6 +1112,29 @@ lix_open(Relation rel, uint64 storage_id, const TsdbMetaPageData *meta,
  * ---------------------------------------------------------------------
  */
 
+/*
+ * Lookups and hits are counted here and added to the shared counters 256
+ * at a time, so that inserting backends do not all write one cache line
+ * per row; the statistics lag by at most that much per backend.
+ */
+static uint32 lix_local_lookups = 0;
+static uint32 lix_local_hits = 0;
+
+static void
+lix_count(bool hit)
+{
+	lix_local_lookups++;
+	if (hit)
+		lix_local_hits++;
+	if (lix_local_lookups >= 256)
+	{
+		pg_atomic_fetch_add_u64(&lix->lookups, lix_local_lookups);
+		pg_atomic_fetch_add_u64(&lix->hits, lix_local_hits);
+		lix_local_lookups = 0;
+		lix_local_hits = 0;
+	}
+}
+
 TsdbIndexResult
 tsdb_label_index_lookup(Relation rel, uint64 storage_id,
 						const TsdbMetaPageData *meta,
@@ -1142,9 +1165,7 @@ tsdb_label_index_lookup(Relation rel, uint64 storage_id,
 		dshash_release_lock(l->labels, le);
 	}
 	LWLockRelease(&lix->slots[slotno].lock);
-	pg_atomic_fetch_add_u64(&lix->lookups, 1);
-	if (*series_id != 0)
-		pg_atomic_fetch_add_u64(&lix->hits, 1);
+	lix_count(*series_id != 0);
 	return *series_id != 0 ? TSDB_INDEX_FOUND : TSDB_INDEX_ABSENT;
 }
 
@@ -1501,8 +1522,7 @@ tsdb_label_index_match(Relation rel, uint64 storage_id,
 		ncur = ids_filter(cur, ncur, &excluded, false);
 		pfree(excluded.words);
 	}
-	pg_atomic_fetch_add_u64(&lix->lookups, 1);
-	pg_atomic_fetch_add_u64(&lix->hits, 1);
+	lix_count(true);
 	*ids = cur;
 	*n = ncur;
 	return true;
@@ -1613,7 +1633,8 @@ PG_FUNCTION_INFO_V1(tsdb_label_index_stats);
  * tsdb.label_index_stats(): a row per relation indexed (of any database)
  * and a last row, relid NULL and state "total", summing them up.  Memory
  * is the accounted bytes against the cap; lookups, hits and fallbacks
- * count since the server started.
+ * count since the server started (other backends' last few lookups may
+ * not be in yet: lix_count).
  */
 Datum
 tsdb_label_index_stats(PG_FUNCTION_ARGS)
@@ -1629,6 +1650,11 @@ tsdb_label_index_stats(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (lix == NULL)
 		return (Datum) 0;
+	/* this backend's own lookups, at least, are all in */
+	pg_atomic_fetch_add_u64(&lix->lookups, lix_local_lookups);
+	pg_atomic_fetch_add_u64(&lix->hits, lix_local_hits);
+	lix_local_lookups = 0;
+	lix_local_hits = 0;
 	for (i = 0; i < LIX_SLOTS; i++)
 	{
 		LixSlot    *s = &lix->slots[i];
