@@ -206,6 +206,19 @@ cache_add(Relation rel, TsdbSeriesCache *cache, uint32 series_id,
 	cache->nseries++;
 }
 
+/* The same from a label set's bytes after its (any) varlena header. */
+static void
+cache_add_bytes(Relation rel, TsdbSeriesCache *cache, uint32 series_id,
+				const char *data, uint32 len)
+{
+	struct varlena *v = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(v, VARHDRSZ + len);
+	memcpy(VARDATA(v), data, len);
+	cache_add(rel, cache, series_id, (const char *) v, VARHDRSZ + len);
+	pfree(v);
+}
+
 static void
 dict_page_corrupted(Relation rel, BlockNumber blkno, const char *detail)
 {
@@ -656,6 +669,16 @@ tsdb_series_get_or_create(Relation rel, TsdbSeriesCache *cache,
 	uint32		series_id;
 	TsdbIndexResult r;
 
+	/*
+	 * A label set's id never changes within a storage, so the ids this
+	 * backend got before are still right: a series it inserts again costs
+	 * a local hash probe.  The cache holds only those (and, where the index
+	 * cannot serve, the whole dictionary).
+	 */
+	series_id = cache_lookup(cache, data, len, hash);
+	if (series_id != 0)
+		return series_id;
+
 	/* the index as it is: a known series needs nothing more */
 	r = tsdb_label_index_lookup(rel, cache->storage_id, NULL, data, len, hash,
 								&series_id);
@@ -679,6 +702,8 @@ tsdb_series_get_or_create(Relation rel, TsdbSeriesCache *cache,
 		}
 		series_id = cache_lookup(cache, data, len, hash);
 	}
+	else if (r == TSDB_INDEX_FOUND)
+		cache_add_bytes(rel, cache, series_id, data, len);
 	if (series_id != 0)
 		return series_id;
 	if (VARHDRSZ + len > TSDB_LABELS_MAX_SIZE)
@@ -687,7 +712,10 @@ tsdb_series_get_or_create(Relation rel, TsdbSeriesCache *cache,
 				 errmsg("label set is too large for a tsdb table"),
 				 errdetail("The label set takes %u bytes; the limit is %d.",
 						   VARHDRSZ + len, TSDB_LABELS_MAX_SIZE)));
-	return series_create(rel, cache, labels, data, len, hash);
+	series_id = series_create(rel, cache, labels, data, len, hash);
+	if (cache_lookup(cache, data, len, hash) == 0)
+		cache_add_bytes(rel, cache, series_id, data, len);
+	return series_id;
 }
 
 /* The label set of a series id, as a Datum owned by the cache. */
