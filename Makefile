@@ -19,6 +19,7 @@ OBJS = \
 	src/series.o \
 	src/series_dict.o \
 	src/label_index.o \
+	src/label_index_sql.o \
 	src/visibility.o \
 	src/wal.o \
 	src/wal_desc.o \
