@@ -20,7 +20,13 @@ INSERT INTO matchers VALUES
 	('{job="api", code=~"5.."}'), ('{job="api", code!~"5.."}'),
 	('{job="api", code="500", instance="host-3"}'),
 	('{__name__="http_requests_total", job=~"a.*|w.*", code!="200", canary=""}'),
-	('{job="api", job="web"}'), ('{code=~"2..|3.."}'), ('{code=~"(5|4)0[01]"}');
+	('{job="api", job="web"}'), ('{code=~"2..|3.."}'), ('{code=~"(5|4)0[01]"}'),
+	-- few series left after the equalities: their own values are tested
+	('{job="api", code="500", instance=~"host-1.*"}'),
+	('{job="api", code="500", instance!~"host-1.*"}'),
+	('{job="api", code="500", canary=""}'), ('{__name__="up", code=""}'),
+	('{__name__="up", job!="api", missing=""}'), ('{__name__="up", job=~"a.*"}'),
+	('{job="api", code="500", instance="host-3", code=~"5.*", instance!~"x.*"}');
 
 -- index and dictionary walk agree, both ways, on every matcher
 CREATE FUNCTION li_check(rel regclass) RETURNS TABLE (m text, n int8, differ int8)

@@ -1358,6 +1358,49 @@ lix_mark_values(LixLocal *l, LabelMatcherSet *set, int i, const char *name,
 	}
 }
 
+/* How many values a label name has. */
+static uint32
+lix_count_values(LixLocal *l, const char *name)
+{
+	LixKey		key;
+	LixNameEntry *ne;
+	uint32		n;
+
+	key.hash = labels_hash_bytes(name, strlen(name));
+	key.len = strlen(name);
+	key.data = InvalidDsaPointer;
+	key.local = name;
+	ne = dshash_find(l->names, &key, false);
+	if (ne == NULL)
+		return 0;
+	n = ne->n;
+	dshash_release_lock(l->names, ne);
+	return n;
+}
+
+/* Keep the candidates whose own value of the label matcher i accepts. */
+static int
+lix_filter_candidates(LixSlot *s, LabelMatcherSet *set, int i,
+					  const char *name, uint32 *cur, int ncur)
+{
+	LixSeries  *series = lix_series(s);
+	int			j,
+				k = 0;
+
+	for (j = 0; j < ncur; j++)
+	{
+		Labels		labels = dsa_get_address(lix_area, series[cur[j]].labels);
+		int			len = 0;
+		const char *value = labels_get_value(labels, name, &len);
+
+		if (value == NULL)
+			value = "";			/* absent = empty, as in labels_matcher_eval */
+		if (labels_matcher_eval_value(set, i, value, len))
+			cur[k++] = cur[j];
+	}
+	return k;
+}
+
 /* cur := cur ∩ ids, both sorted */
 static int
 ids_intersect(uint32 *cur, int ncur, const uint32 *ids, uint32 n)
@@ -1400,7 +1443,8 @@ ids_filter(uint32 *cur, int ncur, const IdSet *set, bool keep)
  * lists of the values it accepts (equality: one list); one that accepts ""
  * removes the series whose value it rejects.  Equality matchers go first,
  * intersecting sorted posting lists; the others run on the values of one
- * label name, never on series, and mark their series in a bitmap.
+ * label name and mark their series in a bitmap, or, when the series left
+ * are fewer than the label's values, on those series' own values.
  */
 bool
 tsdb_label_index_match(Relation rel, uint64 storage_id,
@@ -1460,6 +1504,11 @@ tsdb_label_index_match(Relation rel, uint64 storage_id,
 				}
 				else
 					ncur = ids_intersect(cur, ncur, p, np);
+			}
+			else if (have_cur && (uint32) ncur <= lix_count_values(l, name))
+			{
+				/* fewer candidates than values: test the candidates */
+				ncur = lix_filter_candidates(s, set, i, name, cur, ncur);
 			}
 			else if (!labels_matcher_eval_value(set, i, "", 0))
 			{
