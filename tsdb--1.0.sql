@@ -216,3 +216,40 @@ CREATE FUNCTION tsdb.staleness_marker() RETURNS float8
 	AS 'MODULE_PATHNAME', 'tsdb_staleness_marker' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION tsdb.is_staleness_marker(float8) RETURNS bool
 	AS 'MODULE_PATHNAME', 'tsdb_is_staleness_marker' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- ---- label index (src/label_index.c, doc/read-path.md "Label index") ----
+
+-- A row per relation in the shared-memory label index (any database), then
+-- a row with state 'total': memory accounted against the cap, and counters
+-- since the server started.
+CREATE FUNCTION tsdb.label_index_stats(
+	OUT datid oid, OUT relid oid, OUT state text, OUT series int8,
+	OUT postings int8, OUT bytes int8, OUT max_bytes int8, OUT lookups int8,
+	OUT hits int8, OUT fallbacks int8, OUT evictions int8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'tsdb_label_index_stats' LANGUAGE C STRICT;
+
+-- The series ids a scan gets for a matcher: from the label index, or with
+-- use_index => false from a walk of the series dictionary.
+CREATE FUNCTION tsdb.label_index_match(rel regclass, matcher text,
+	use_index bool DEFAULT true)
+	RETURNS SETOF int8
+	AS 'MODULE_PATHNAME', 'tsdb_label_index_match_sql' LANGUAGE C STRICT;
+
+-- The series id of a label set, NULL when the table has no such series.
+CREATE FUNCTION tsdb.label_index_lookup(rel regclass, labels tsdb.labels)
+	RETURNS int8
+	AS 'MODULE_PATHNAME', 'tsdb_label_index_lookup_sql' LANGUAGE C STRICT;
+
+-- A series' newest-sample hint (not MVCC: doc/read-path.md says what it is).
+CREATE FUNCTION tsdb.label_index_newest(rel regclass, series_id int8,
+	OUT ts timestamptz, OUT value float8)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'tsdb_label_index_newest_sql' LANGUAGE C STRICT;
+
+-- Microseconds per matcher lookup through the label index and through a
+-- walk of the series dictionary (bench/label_index.sh).
+CREATE FUNCTION tsdb.label_index_bench(rel regclass, matcher text, loops int4 DEFAULT 1000,
+	OUT path text, OUT us_per_call float8, OUT series int8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'tsdb_label_index_bench' LANGUAGE C STRICT;

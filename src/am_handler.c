@@ -295,6 +295,9 @@ tsdb_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 	SMgrRelation srel;
 
 	tsdb_check_shape(RelationGetDescr(rel), RelationGetRelationName(rel));
+	/* TRUNCATE: the label index of the storage replaced is garbage */
+	if (!RelFileNodeEquals(rel->rd_node, *newrnode))
+		tsdb_series_storage_replaced(rel);
 	if (persistence != RELPERSISTENCE_PERMANENT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

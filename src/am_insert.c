@@ -24,6 +24,7 @@
 #include "am.h"
 #include "compaction.h"
 #include "head.h"
+#include "label_index.h"
 #include "series.h"
 
 /*
@@ -104,7 +105,7 @@ tsdb_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
 				  int options, struct BulkInsertStateData *bistate)
 {
 	const TsdbColumns *cols = tsdb_columns(rel);
-	TsdbSeriesCache *cache = tsdb_series_cache(rel);
+	TsdbSeriesCache *cache = tsdb_series_cache_for_insert(rel);
 	TsdbSample	sample;
 
 	insert_prologue(rel);
@@ -112,6 +113,8 @@ tsdb_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
 	slot_to_sample(rel, cols, cache, slot, &sample);
 	tsdb_head_insert(rel, &sample, 1, cid, (options & TABLE_INSERT_FROZEN) != 0,
 					 &slot->tts_tid);
+	tsdb_label_index_note_samples(rel, tsdb_series_cache_storage_id(cache),
+								  &sample, 1);
 	slot->tts_tableOid = RelationGetRelid(rel);
 	pgstat_count_heap_insert(rel, 1);
 }
@@ -122,7 +125,7 @@ tsdb_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 				  struct BulkInsertStateData *bistate)
 {
 	const TsdbColumns *cols = tsdb_columns(rel);
-	TsdbSeriesCache *cache = tsdb_series_cache(rel);
+	TsdbSeriesCache *cache = tsdb_series_cache_for_insert(rel);
 	TsdbSample *samples;
 	ItemPointerData *tids;
 	int			i;
@@ -135,6 +138,8 @@ tsdb_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 		slot_to_sample(rel, cols, cache, slots[i], &samples[i]);
 	tsdb_head_insert(rel, samples, nslots, cid,
 					 (options & TABLE_INSERT_FROZEN) != 0, tids);
+	tsdb_label_index_note_samples(rel, tsdb_series_cache_storage_id(cache),
+								  samples, nslots);
 	for (i = 0; i < nslots; i++)
 	{
 		slots[i]->tts_tid = tids[i];

@@ -102,5 +102,10 @@ typedef struct LabelMatcherSet LabelMatcherSet;
 /* Parse and compile a selector; lives in the current memory context. */
 extern LabelMatcherSet *labels_matcher_parse(const char *text);
 extern bool labels_matcher_eval(LabelMatcherSet *set, Labels labels);
+extern int	labels_matcher_count(LabelMatcherSet *set);
+extern const char *labels_matcher_get(LabelMatcherSet *set, int i, LabelOp *op,
+									  const char **value);
+extern bool labels_matcher_eval_value(LabelMatcherSet *set, int i,
+									  const char *value, int len);
 
 #endif							/* TSDB_LABELS_H */

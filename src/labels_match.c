@@ -238,3 +238,50 @@ labels_match(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_BOOL(labels_matcher_eval(cache->set, labels));
 }
+
+/*
+ * One matcher of a set, for indexes that evaluate matchers label by label
+ * (label_index.c): its label name, operator and operand.
+ */
+int
+labels_matcher_count(LabelMatcherSet *set)
+{
+	return set->n;
+}
+
+const char *
+labels_matcher_get(LabelMatcherSet *set, int i, LabelOp *op,
+				   const char **value)
+{
+	Assert(i >= 0 && i < set->n);
+	*op = set->m[i].op;
+	*value = set->m[i].value;
+	return set->m[i].name;
+}
+
+/*
+ * Does matcher i accept this value of its label ("" for an absent label)?
+ * The value is NUL-terminated, len bytes long: the same test as
+ * labels_matcher_eval makes, so an index agrees with it exactly.
+ */
+bool
+labels_matcher_eval_value(LabelMatcherSet *set, int i, const char *value,
+						  int len)
+{
+	LabelMatcher *m = &set->m[i];
+
+	Assert(i >= 0 && i < set->n);
+	switch (m->op)
+	{
+		case LABEL_OP_EQ:
+			return strcmp(value, m->value) == 0;
+		case LABEL_OP_NE:
+			return strcmp(value, m->value) != 0;
+		case LABEL_OP_RE:
+			return regex_matches(set, m->re, value, len);
+		case LABEL_OP_NRE:
+			return !regex_matches(set, m->re, value, len);
+	}
+	elog(ERROR, "unknown label matcher operator %d", (int) m->op);
+	return false;				/* keep compiler quiet */
+}

@@ -4,10 +4,14 @@
  *	  Series dictionary pages and the backend-local series cache.
  *
  * Inserting a sample needs its series id; reading one needs its labels.
- * Both come from a per-relation cache built from the dictionary pages, so
- * the insert path finds a known series with one hash lookup and no buffer
- * access.  A new series is created under the metapage's exclusive lock,
- * which serializes series creation (rare) but not sample insertion.
+ * Both come first from the shared-memory label index (label_index.c),
+ * which holds each relation's dictionary once for all backends, so the
+ * insert path finds a known series with one shared-locked hash lookup and
+ * no buffer access.  Where the index cannot serve a relation (its memory
+ * cap), they come from a per-relation backend-local cache built from the
+ * dictionary pages.  A new series is created under the metapage's
+ * exclusive lock, which serializes series creation (rare) but not sample
+ * insertion, and reaches the index only after its WAL record is written.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +28,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "label_index.h"
 #include "labels.h"
 #include "meta.h"
 #include "series.h"
@@ -49,6 +54,8 @@ struct TsdbSeriesCache
 	RelFileNode node;			/* hash key */
 	uint64		storage_id;
 	bool		valid;			/* false: recheck storage id before use */
+	bool		loaded;			/* the dictionary was read (not only the
+								 * entries copied from the label index) */
 	MemoryContext cxt;
 	HTAB	   *by_labels;
 	Datum	   *by_id;			/* label set varlena of each id, 0 = none */
@@ -128,6 +135,9 @@ cache_reset(TsdbSeriesCache *cache, uint64 storage_id)
 {
 	HASHCTL		ctl;
 
+	/* a storage replaced (TRUNCATE, rewrite): its index is garbage now */
+	if (cache->storage_id != 0 && cache->storage_id != storage_id)
+		tsdb_label_index_forget(cache->storage_id);
 	if (cache->cxt)
 		MemoryContextDelete(cache->cxt);
 	cache->cxt = AllocSetContextCreate(TopMemoryContext, "tsdb series cache",
@@ -145,6 +155,7 @@ cache_reset(TsdbSeriesCache *cache, uint64 storage_id)
 	cache->by_id = MemoryContextAllocZero(cache->cxt,
 										  cache->by_id_size * sizeof(Datum));
 	cache->nseries = 0;
+	cache->loaded = false;
 	cache->resume_block = InvalidBlockNumber;
 	cache->resume_items = 0;
 	cache->resume_offset = 0;
@@ -195,6 +206,19 @@ cache_add(Relation rel, TsdbSeriesCache *cache, uint32 series_id,
 	cache->nseries++;
 }
 
+/* The same from a label set's bytes after its (any) varlena header. */
+static void
+cache_add_bytes(Relation rel, TsdbSeriesCache *cache, uint32 series_id,
+				const char *data, uint32 len)
+{
+	struct varlena *v = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(v, VARHDRSZ + len);
+	memcpy(VARDATA(v), data, len);
+	cache_add(rel, cache, series_id, (const char *) v, VARHDRSZ + len);
+	pfree(v);
+}
+
 static void
 dict_page_corrupted(Relation rel, BlockNumber blkno, const char *detail)
 {
@@ -219,6 +243,7 @@ cache_load(Relation rel, TsdbSeriesCache *cache, TsdbMetaPage meta)
 	if (cache->storage_id != meta->storage_id)
 		cache_reset(cache, meta->storage_id);
 	cache->valid = true;
+	cache->loaded = true;
 
 	blkno = BlockNumberIsValid(cache->resume_block) ?
 		cache->resume_block : meta->dict_first;
@@ -278,12 +303,8 @@ cache_load(Relation rel, TsdbSeriesCache *cache, TsdbMetaPage meta)
 	tsdb_dict_reader_free(reader);
 }
 
-/*
- * The cache of a relation, checked against the metapage if an invalidation
- * may have changed the storage under it.
- */
-TsdbSeriesCache *
-tsdb_series_cache(Relation rel)
+static TsdbSeriesCache *
+series_cache_entry(Relation rel)
 {
 	TsdbSeriesCache *cache;
 	bool		found;
@@ -303,8 +324,21 @@ tsdb_series_cache(Relation rel)
 		cache->cxt = NULL;
 		cache->storage_id = 0;
 		cache->valid = false;
+		cache->loaded = false;
 	}
-	if (!cache->valid)
+	return cache;
+}
+
+/*
+ * The cache of a relation, checked against the metapage if an invalidation
+ * may have changed the storage under it, and loaded from the dictionary.
+ */
+TsdbSeriesCache *
+tsdb_series_cache(Relation rel)
+{
+	TsdbSeriesCache *cache = series_cache_entry(rel);
+
+	if (!cache->valid || !cache->loaded)
 	{
 		TsdbMetaPageData meta;
 
@@ -312,6 +346,47 @@ tsdb_series_cache(Relation rel)
 		cache_load(rel, cache, &meta);
 	}
 	return cache;
+}
+
+/*
+ * The same for the insert path, checked but not loaded: series ids come
+ * from the label index, and the cache is loaded only if the index cannot
+ * serve the relation.
+ */
+TsdbSeriesCache *
+tsdb_series_cache_for_insert(Relation rel)
+{
+	TsdbSeriesCache *cache = series_cache_entry(rel);
+
+	if (!cache->valid)
+	{
+		TsdbMetaPageData meta;
+
+		tsdb_read_meta(rel, &meta);
+		if (cache->cxt == NULL || cache->storage_id != meta.storage_id)
+			cache_reset(cache, meta.storage_id);
+		cache->valid = true;
+	}
+	return cache;
+}
+
+/*
+ * The relation's storage is being replaced (TRUNCATE): free its label
+ * index now rather than when memory runs short (no index of the new
+ * storage exists yet).  Should the transaction abort, the index is rebuilt
+ * from the pages on next use.
+ */
+void
+tsdb_series_storage_replaced(Relation rel)
+{
+	/* by relation, not storage id: a damaged metapage must not stop this */
+	tsdb_label_index_forget_relation(RelationGetRelid(rel));
+}
+
+uint64
+tsdb_series_cache_storage_id(TsdbSeriesCache *cache)
+{
+	return cache->storage_id;
 }
 
 /* Drop a relation's cache (its storage was just replaced in place). */
@@ -325,6 +400,7 @@ tsdb_series_cache_forget(Relation rel)
 	cache = hash_search(series_caches, &rel->rd_node, HASH_FIND, NULL);
 	if (cache)
 	{
+		tsdb_label_index_forget(cache->storage_id);
 		if (cache->cxt)
 			MemoryContextDelete(cache->cxt);
 		hash_search(series_caches, &rel->rd_node, HASH_REMOVE, NULL);
@@ -371,6 +447,38 @@ tsdb_dict_apply_entry(Page page, const char *entry, Size len)
 }
 
 /*
+ * The last entry of a dictionary page (locked by the caller), which the
+ * next entry of the page is coded against; its label set is palloc'd.
+ */
+static struct varlena *
+dict_page_last(Relation rel, Page page, BlockNumber blkno, uint32 *last_id)
+{
+	TsdbDictReader *reader = tsdb_dict_reader_create(rel);
+	struct varlena *labels = NULL;
+	struct varlena *entry;
+	struct varlena *copy;
+	uint32		id;
+	uint16		items = 0;
+
+	*last_id = 0;
+	tsdb_dict_reader_start(reader, page, blkno, 0, 0, NULL);
+	/* the last label set stays valid: the false return touches nothing */
+	while (tsdb_dict_reader_next(reader, &id, &entry))
+	{
+		labels = entry;
+		*last_id = id;
+		items++;
+	}
+	if (labels == NULL || items != TsdbPageGetOpaque(page)->nitems ||
+		tsdb_dict_reader_offset(reader) != ((PageHeader) page)->pd_lower)
+		dict_page_corrupted(rel, blkno, "The page's entry count does not match its entries.");
+	copy = palloc(VARSIZE(labels));
+	memcpy(copy, labels, VARSIZE(labels));
+	tsdb_dict_reader_free(reader);
+	return copy;
+}
+
+/*
  * Create a series: append its entry to the dictionary under the metapage's
  * exclusive lock, after checking (under that lock) that no other backend
  * created it first.
@@ -390,6 +498,7 @@ series_create(Relation rel, TsdbSeriesCache *cache, struct varlena *labels,
 	char	   *entry;
 	bool		new_page = false;
 	xl_tsdb_new_series xlrec;
+	bool		use_index = true;
 
 	/* Everything that can fail comes before the critical section. */
 	entry = palloc(TSDB_DICT_ENTRY_MAX);
@@ -400,10 +509,18 @@ series_create(Relation rel, TsdbSeriesCache *cache, struct varlena *labels,
 	tsdb_page_check(rel, metapage, TSDB_METAPAGE_BLKNO, TSDB_PAGE_META);
 	meta = TsdbPageGetMeta(metapage);
 
-	/* Someone may have created it since we last looked. */
+	/*
+	 * Someone may have created it since we last looked.  Under this lock
+	 * nobody appends, so the index or cache caught up now is complete.
+	 */
 	memcpy(&metacopy, meta, sizeof(TsdbMetaPageData));
-	cache_load(rel, cache, &metacopy);
-	series_id = cache_lookup(cache, data, len, hash);
+	if (tsdb_label_index_lookup(rel, cache->storage_id, &metacopy, data, len,
+								hash, &series_id) == TSDB_INDEX_UNAVAILABLE)
+	{
+		use_index = false;
+		cache_load(rel, cache, &metacopy);
+		series_id = cache_lookup(cache, data, len, hash);
+	}
 	if (series_id != 0)
 	{
 		UnlockReleaseBuffer(metabuf);
@@ -421,6 +538,8 @@ series_create(Relation rel, TsdbSeriesCache *cache, struct varlena *labels,
 	if (BlockNumberIsValid(meta->dict_last))
 	{
 		Page		page;
+		uint32		prev_id;
+		struct varlena *prev;
 
 		dictbuf = ReadBuffer(rel, meta->dict_last);
 		LockBuffer(dictbuf, BUFFER_LOCK_EXCLUSIVE);
@@ -428,19 +547,13 @@ series_create(Relation rel, TsdbSeriesCache *cache, struct varlena *labels,
 		tsdb_page_check(rel, page, meta->dict_last, TSDB_PAGE_DICT);
 
 		/*
-		 * The entry is coded against the page's last one, which the cache
-		 * has just loaded: only backends holding the metapage's exclusive
-		 * lock append, and we do.
+		 * The entry is coded against the page's last one: only backends
+		 * holding the metapage's exclusive lock append, and we do.
 		 */
-		if (cache->resume_block != meta->dict_last ||
-			cache->resume_items != TsdbPageGetOpaque(page)->nitems ||
-			cache->resume_offset != ((PageHeader) page)->pd_lower ||
-			cache->resume_prev == 0)
-			elog(ERROR, "tsdb series cache of \"%s\" is behind dictionary page %u",
-				 RelationGetRelationName(rel), meta->dict_last);
+		prev = dict_page_last(rel, page, meta->dict_last, &prev_id);
 		entry_len = tsdb_dict_encode(entry, series_id, data, len,
-									 cache->resume_prev,
-									 (struct varlena *) DatumGetPointer(cache->by_id[cache->resume_prev]));
+									 prev_id, prev);
+		pfree(prev);
 		if (PageGetExactFreeSpace(page) < entry_len)
 		{
 			prevbuf = dictbuf;
@@ -507,15 +620,38 @@ series_create(Relation rel, TsdbSeriesCache *cache, struct varlena *labels,
 
 	END_CRIT_SECTION();
 
-	/* Published to this backend only after the WAL record exists. */
+	/*
+	 * Published only after the WAL record exists, and after the buffers
+	 * are released: the index reads dictionary pages under its own lock.
+	 */
 	memcpy(&metacopy, meta, sizeof(TsdbMetaPageData));
 	UnlockReleaseBuffer(dictbuf);
 	if (BufferIsValid(prevbuf))
 		UnlockReleaseBuffer(prevbuf);
 	UnlockReleaseBuffer(metabuf);
-	cache_load(rel, cache, &metacopy);
 	pfree(entry);
 
+	if (use_index)
+	{
+		uint32		found_id = 0;
+
+		switch (tsdb_label_index_lookup(rel, cache->storage_id, &metacopy,
+										data, len, hash, &found_id))
+		{
+			case TSDB_INDEX_FOUND:
+				if (found_id == series_id)
+					return series_id;
+				break;
+			case TSDB_INDEX_ABSENT:
+				break;
+			case TSDB_INDEX_UNAVAILABLE:
+				/* refused meanwhile: the cache loads on its next use */
+				return series_id;
+		}
+		elog(ERROR, "tsdb series %u was created but the label index has %u",
+			 series_id, found_id);
+	}
+	cache_load(rel, cache, &metacopy);
 	if (cache_lookup(cache, data, len, hash) != series_id)
 		elog(ERROR, "tsdb series %u was created but not found in the dictionary",
 			 series_id);
@@ -531,8 +667,43 @@ tsdb_series_get_or_create(Relation rel, TsdbSeriesCache *cache,
 	uint32		len = VARSIZE_ANY_EXHDR(labels);
 	uint32		hash = labels_hash_bytes(data, len);
 	uint32		series_id;
+	TsdbIndexResult r;
 
+	/*
+	 * A label set's id never changes within a storage, so the ids this
+	 * backend got before are still right: a series it inserts again costs
+	 * a local hash probe.  The cache holds only those (and, where the index
+	 * cannot serve, the whole dictionary).
+	 */
 	series_id = cache_lookup(cache, data, len, hash);
+	if (series_id != 0)
+		return series_id;
+
+	/* the index as it is: a known series needs nothing more */
+	r = tsdb_label_index_lookup(rel, cache->storage_id, NULL, data, len, hash,
+								&series_id);
+	if (r == TSDB_INDEX_ABSENT)
+	{
+		/* perhaps created by another backend since: catch up and retry */
+		TsdbMetaPageData meta;
+
+		tsdb_read_meta(rel, &meta);
+		r = tsdb_label_index_lookup(rel, cache->storage_id, &meta, data, len,
+									hash, &series_id);
+	}
+	if (r == TSDB_INDEX_UNAVAILABLE)
+	{
+		if (!cache->loaded)
+		{
+			TsdbMetaPageData meta;
+
+			tsdb_read_meta(rel, &meta);
+			cache_load(rel, cache, &meta);
+		}
+		series_id = cache_lookup(cache, data, len, hash);
+	}
+	else if (r == TSDB_INDEX_FOUND)
+		cache_add_bytes(rel, cache, series_id, data, len);
 	if (series_id != 0)
 		return series_id;
 	if (VARHDRSZ + len > TSDB_LABELS_MAX_SIZE)
@@ -541,15 +712,39 @@ tsdb_series_get_or_create(Relation rel, TsdbSeriesCache *cache,
 				 errmsg("label set is too large for a tsdb table"),
 				 errdetail("The label set takes %u bytes; the limit is %d.",
 						   VARHDRSZ + len, TSDB_LABELS_MAX_SIZE)));
-	return series_create(rel, cache, labels, data, len, hash);
+	series_id = series_create(rel, cache, labels, data, len, hash);
+	if (cache_lookup(cache, data, len, hash) == 0)
+		cache_add_bytes(rel, cache, series_id, data, len);
+	return series_id;
 }
 
 /* The label set of a series id, as a Datum owned by the cache. */
 Datum
 tsdb_series_labels(Relation rel, TsdbSeriesCache *cache, uint32 series_id)
 {
+	struct varlena *copy;
+
 	if (series_id < cache->by_id_size && cache->by_id[series_id] != (Datum) 0)
 		return cache->by_id[series_id];
+
+	/* One the index has: copy it, rather than load the dictionary. */
+	copy = tsdb_label_index_labels(rel, cache->storage_id, NULL, series_id);
+	if (copy == NULL)
+	{
+		/* perhaps created since the index was last caught up */
+		TsdbMetaPageData meta;
+
+		tsdb_read_meta(rel, &meta);
+		if (series_id < meta.next_series_id)
+			copy = tsdb_label_index_labels(rel, cache->storage_id, &meta,
+										   series_id);
+	}
+	if (copy != NULL)
+	{
+		cache_add(rel, cache, series_id, (const char *) copy, VARSIZE(copy));
+		pfree(copy);
+		return cache->by_id[series_id];
+	}
 
 	/* A series created after the cache was loaded: read the new entries. */
 	{
@@ -565,4 +760,66 @@ tsdb_series_labels(Relation rel, TsdbSeriesCache *cache, uint32 series_id)
 			 errmsg("tsdb relation \"%s\" references series id %u, which is not in its series dictionary",
 					RelationGetRelationName(rel), series_id)));
 	return (Datum) 0;			/* keep compiler quiet */
+}
+
+/* The series of the cache walked one by one: the plain matcher path. */
+uint32 *
+tsdb_series_match_dictionary(Relation rel, LabelMatcherSet *m, int *n)
+{
+	TsdbSeriesCache *cache = tsdb_series_cache(rel);
+	TsdbMetaPageData meta;
+	uint32	   *ids;
+	uint32		id;
+	int			count = 0;
+
+	/* series created since the cache was loaded count too */
+	tsdb_read_meta(rel, &meta);
+	cache_load(rel, cache, &meta);
+	ids = palloc(sizeof(uint32) * (cache->nseries + 1));
+	for (id = 1; id < cache->by_id_size; id++)
+	{
+		Datum		labels = cache->by_id[id];
+
+		if (labels != (Datum) 0 &&
+			labels_matcher_eval(m, (Labels) DatumGetPointer(labels)))
+			ids[count++] = id;
+	}
+	*n = count;
+	return ids;
+}
+
+/*
+ * Sorted, distinct series ids whose labels satisfy every matcher: posting
+ * lists of the label index, or the cache walked where it cannot serve.
+ */
+uint32 *
+tsdb_series_match(Relation rel, LabelMatcherSet *m, int *n)
+{
+	TsdbMetaPageData meta;
+	uint32	   *ids;
+
+	tsdb_read_meta(rel, &meta);
+	if (tsdb_label_index_match(rel, meta.storage_id, &meta, m, &ids, n))
+		return ids;
+	return tsdb_series_match_dictionary(rel, m, n);
+}
+
+/* The series id of a label set, or 0 when the relation has no such series. */
+uint32
+tsdb_series_lookup(Relation rel, struct varlena *labels)
+{
+	const char *data = VARDATA_ANY(labels);
+	uint32		len = VARSIZE_ANY_EXHDR(labels);
+	uint32		hash = labels_hash_bytes(data, len);
+	TsdbMetaPageData meta;
+	TsdbSeriesCache *cache;
+	uint32		series_id;
+
+	tsdb_read_meta(rel, &meta);
+	if (tsdb_label_index_lookup(rel, meta.storage_id, &meta, data, len, hash,
+								&series_id) != TSDB_INDEX_UNAVAILABLE)
+		return series_id;
+	cache = tsdb_series_cache(rel);
+	cache_load(rel, cache, &meta);
+	return cache_lookup(cache, data, len, hash);
 }

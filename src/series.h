@@ -50,6 +50,9 @@ extern bool tsdb_dict_reader_next(TsdbDictReader *r, uint32 *series_id,
 extern uint16 tsdb_dict_reader_offset(TsdbDictReader *r);
 
 extern TsdbSeriesCache *tsdb_series_cache(Relation rel);
+extern TsdbSeriesCache *tsdb_series_cache_for_insert(Relation rel);
+extern uint64 tsdb_series_cache_storage_id(TsdbSeriesCache *cache);
+extern void tsdb_series_storage_replaced(Relation rel);
 extern uint32 tsdb_series_get_or_create(Relation rel, TsdbSeriesCache *cache,
 										struct varlena *labels);
 extern Datum tsdb_series_labels(Relation rel, TsdbSeriesCache *cache,
@@ -57,6 +60,14 @@ extern Datum tsdb_series_labels(Relation rel, TsdbSeriesCache *cache,
 extern uint32 tsdb_series_count(TsdbSeriesCache *cache);
 extern void tsdb_series_cache_forget(Relation rel);
 extern void tsdb_series_init(void);
+
+/* sorted, distinct series ids whose labels satisfy every matcher */
+extern uint32 *tsdb_series_match(Relation rel, LabelMatcherSet *m, int *n);
+/* the same by walking the backend-local cache (the index's fallback) */
+extern uint32 *tsdb_series_match_dictionary(Relation rel, LabelMatcherSet *m,
+											int *n);
+/* the series id of a label set, 0 when unknown */
+extern uint32 tsdb_series_lookup(Relation rel, struct varlena *labels);
 
 /* redo */
 extern void tsdb_dict_page_init(Page page);

@@ -73,6 +73,7 @@
 
 #include "compaction.h"
 #include "head.h"
+#include "label_index.h"
 #include "meta.h"
 #include "retention.h"
 #include "tsdb.h"
@@ -636,6 +637,7 @@ tsdb_worker_main(Datum main_arg)
 		proc_exit(0);
 	relids = list_tsdb_tables(cxt);
 	tsdb_estimate_prune(MyDatabaseId, relids);
+	tsdb_label_index_prune(MyDatabaseId, relids);
 	ereport(DEBUG1,
 			(errmsg("tsdb maintenance worker found %d tsdb tables in database \"%s\"",
 					list_length(relids), worker_dbname)));
