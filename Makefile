@@ -23,6 +23,7 @@ OBJS = \
 	src/wal_desc.o \
 	src/inspect.o \
 	src/segment.o \
+	src/block_cache.o \
 	src/compaction.o \
 	src/compaction_write.o \
 	src/merge_policy.o \

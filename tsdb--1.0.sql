@@ -216,3 +216,19 @@ CREATE FUNCTION tsdb.staleness_marker() RETURNS float8
 	AS 'MODULE_PATHNAME', 'tsdb_staleness_marker' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION tsdb.is_staleness_marker(float8) RETURNS bool
 	AS 'MODULE_PATHNAME', 'tsdb_is_staleness_marker' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Block cache: decoded segment chunks in shared memory (doc/read-path.md,
+-- "Block cache").  Sizes in bytes; hits and misses count lookups since the
+-- server started or the last reset, session_* those of this session.
+CREATE FUNCTION tsdb.block_cache_stats(
+	OUT size_bytes int8, OUT used_bytes int8, OUT entries int8,
+	OUT protected_bytes int8, OUT hits int8, OUT misses int8,
+	OUT inserts int8, OUT evictions int8, OUT stale int8,
+	OUT hit_rate float8, OUT session_hits int8, OUT session_misses int8)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'tsdb_block_cache_stats' LANGUAGE C VOLATILE;
+
+-- Empty the cache and zero its counters (tests, measurements).
+CREATE FUNCTION tsdb.block_cache_reset() RETURNS void
+	AS 'MODULE_PATHNAME', 'tsdb_block_cache_reset' LANGUAGE C VOLATILE;
+REVOKE EXECUTE ON FUNCTION tsdb.block_cache_reset() FROM PUBLIC;
