@@ -7,10 +7,14 @@
 #  - cold: the first query of a new session right after a server restart:
 #    shared buffers and the block cache are empty (the OS page cache is
 #    not dropped, so the pages come from memory, not disk);
-#  - warm: the same query repeated in that session.
+#  - warm: the same query repeated in that session;
+#  - new session: then the query once in a new session: shared buffers and
+#    the cache are filled, but a new backend's first touch of each page of
+#    shared memory is a page fault.
 #
-# For each setting: 5 restarts, each giving one cold and 5 warm timings
-# (psql's \timing, client side); the medians are reported, with the cache's
+# For each setting: 5 restarts (the settings alternating), each giving one cold and 5 warm timings
+# and one "new session" timing (psql's \timing, client side); the medians
+# are reported, with the cache's
 # hit rate over the run.  Also "x10": the data set loaded ten times with
 # its time shifted by 30 minutes each, the same queries.  Parallel workers
 # off, so one backend decodes.
@@ -65,7 +69,8 @@ CREATE TABLE x10 (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
 INSERT INTO x10 SELECT series, ts + k * interval '30 min', value FROM real, generate_series(0, 9) k
   ORDER BY k, ts;
 SELECT tsdb.compact('x10');
-VACUUM real, x10;
+-- only segment pages left: scans read no consumed head page
+VACUUM FULL real, x10;
 CREATE TABLE timings (tbl text, cache text, kind text, ms float8);
 CREATE TABLE rates (tbl text, cache text, hit_rate float8, used_bytes int8);
 SQL
@@ -74,12 +79,13 @@ restart() {
 	as_pg "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 restart >/dev/null
 }
 
-for cache in 64MB 0; do
-	echo "tsdb.block_cache_size = '$cache'" > "$DIR/data/cache.conf"
-	chown postgres:postgres "$DIR/data/cache.conf"
+# settings alternate within each run, so both meet the same machine load
+for run in 1 2 3 4 5; do
+	echo "== run $run" >&2
 	for tbl in real x10; do
-		echo "== $tbl, tsdb.block_cache_size = $cache" >&2
-		for run in 1 2 3 4 5; do
+		for cache in 64MB 0; do
+			echo "tsdb.block_cache_size = '$cache'" > "$DIR/data/cache.conf"
+			chown postgres:postgres "$DIR/data/cache.conf"
 			restart
 			out=$(psql -At <<SQL
 \\timing on
@@ -98,21 +104,30 @@ SQL
 				psql -q -c "INSERT INTO timings VALUES ('$tbl', '$cache', '$kind', $ms)"
 				i=$((i + 1))
 			done
+			# a new backend: shared buffers and the cache are filled, but
+			# its first touch of each shared page is a page fault
+			ms=$(printf '\\timing on\nSELECT count(*), sum(value) FROM %s;\n' "$tbl" | psql -At |
+				sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
+			psql -q -c "INSERT INTO timings VALUES ('$tbl', '$cache', 'new session', $ms)"
+			if [ $run -eq 5 ]; then
+				psql -q -c "INSERT INTO rates SELECT '$tbl', '$cache', hit_rate, used_bytes FROM tsdb.block_cache_stats()"
+			fi
 		done
-		psql -q -c "INSERT INTO rates SELECT '$tbl', '$cache', hit_rate, used_bytes FROM tsdb.block_cache_stats()"
 	done
 done
 
 report() {
 	echo "## SELECT count(*), sum(value): cold and warm, with and without the block cache"
 	echo
-	echo "Median ms (cold: 5 runs, each the first query after a restart; warm: 25 runs)."
+	echo "Median ms (cold: 5 runs, each the first query after a restart; new session: 5 runs,"
+	echo "the first query of another session right after; warm: 25 runs)."
 	echo "\`real\`: the real data set, $(psql -At -c 'SELECT count(*) FROM real') samples;"
 	echo "\`x10\`: ten time-shifted copies of it, $(psql -At -c 'SELECT count(*) FROM x10') samples."
 	echo
 	psql -P footer=off <<SQL
 SELECT t.tbl AS "table", t.cache AS "tsdb.block_cache_size",
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE kind = 'cold')::numeric, 1) AS "cold ms",
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE kind = 'new session')::numeric, 1) AS "new session ms",
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE kind = 'warm')::numeric, 1) AS "warm ms",
        round(max(r.hit_rate)::numeric, 3) AS "hit rate",
        pg_size_pretty(max(r.used_bytes)) AS "cache used"
