@@ -167,6 +167,31 @@ is($node->safe_psql('postgres', q{
 is($node->safe_psql('postgres', "SELECT twin_diff('big', 'big_h')"), '0', 'big scan equals its twin');
 ok(cache_stat($node, 'protected_bytes') > 0, 'hot chunks are in the protected part');
 
+# --- concurrent readers under eviction: four clients scan the three tables
+# for a few seconds with the 2 MB cache, so entries are evicted, promoted
+# and replaced across partitions while others read them.  Each query checks
+# its count and sum against those of a scan before (the chunks are read in
+# the same order, so the float sum is the same to the bit) and divides by
+# zero otherwise (not a constant 1 / 0, which the planner would fold and
+# raise at once), which aborts pgbench.
+my $script = $node->basedir . '/scans.sql';
+my $checks = '';
+for my $t ('hot', 'once', 'big')
+{
+	my ($n, $sum) = split /\|/,
+	  $node->safe_psql('postgres', "SELECT count(*), sum(value) FROM $t");
+	$checks .= "SELECT CASE WHEN count(*) = $n AND sum(value) = '$sum'::float8 THEN 1 ELSE 1 / (count(*) * 0) END FROM $t;\n";
+}
+PostgreSQL::Test::Utils::append_to_file($script, $checks);
+my $evictions = cache_stat($node, 'evictions');
+my $hits = cache_stat($node, 'hits');
+$node->command_ok([ 'pgbench', '-n', '-c', '4', '-j', '2', '-T', '6', '-f', $script, 'postgres' ],
+	'four clients scanning under eviction always read the same samples');
+ok(cache_stat($node, 'evictions') > $evictions && cache_stat($node, 'hits') > $hits,
+	'the concurrent scans both hit and evicted');
+is($node->safe_psql('postgres', "SELECT twin_diff('hot', 'hot_h'); SELECT twin_diff('big', 'big_h')"),
+	"0\n0", 'equal to the twins after the concurrent scans');
+
 # --- the cache off
 $node->adjust_conf('postgresql.conf', 'tsdb.block_cache_size', '0');
 $node->restart;
