@@ -25,6 +25,7 @@ OBJS = \
 	src/wal_desc.o \
 	src/inspect.o \
 	src/segment.o \
+	src/block_cache.o \
 	src/compaction.o \
 	src/compaction_write.o \
 	src/merge_policy.o \
@@ -50,7 +51,7 @@ PGFILEDESC = "tsdb - time-series table access method"
 
 # pg_regress runs these in order in one database; setup creates the extension.
 REGRESS = setup labels_input labels_ops labels_match ddl insert_select \
-	visibility refused partitions vacuum compaction merge retention recycle backpressure stats dictionary label_index
+	visibility refused partitions vacuum compaction merge retention recycle backpressure stats dictionary label_index block_cache
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/tsdb.conf
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=$(srcdir)/tsdb.conf

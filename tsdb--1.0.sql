@@ -253,3 +253,21 @@ CREATE FUNCTION tsdb.label_index_bench(rel regclass, matcher text, loops int4 DE
 	OUT path text, OUT us_per_call float8, OUT series int8)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'tsdb_label_index_bench' LANGUAGE C STRICT;
+
+-- ---- block cache (src/block_cache.c, doc/read-path.md "Block cache") ----
+
+-- Block cache: decoded segment chunks in shared memory (doc/read-path.md,
+-- "Block cache").  Sizes in bytes; hits and misses count lookups since the
+-- server started or the last reset, session_* those of this session.
+CREATE FUNCTION tsdb.block_cache_stats(
+	OUT size_bytes int8, OUT used_bytes int8, OUT entries int8,
+	OUT protected_bytes int8, OUT hits int8, OUT misses int8,
+	OUT inserts int8, OUT evictions int8, OUT stale int8,
+	OUT hit_rate float8, OUT session_hits int8, OUT session_misses int8)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'tsdb_block_cache_stats' LANGUAGE C VOLATILE;
+
+-- Empty the cache and zero its counters (tests, measurements).
+CREATE FUNCTION tsdb.block_cache_reset() RETURNS void
+	AS 'MODULE_PATHNAME', 'tsdb_block_cache_reset' LANGUAGE C VOLATILE;
+REVOKE EXECUTE ON FUNCTION tsdb.block_cache_reset() FROM PUBLIC;

@@ -24,6 +24,7 @@
 #include "utils/snapmgr.h"
 
 #include "am.h"
+#include "block_cache.h"
 #include "head.h"
 #include "meta.h"
 #include "segment.h"
@@ -541,13 +542,15 @@ tsdb_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 
 	while (scan->pos >= scan->nsamples && scan->seg_next < scan->seg_nchunks)
 	{
+		/* a sample of pages, read once: nothing worth keeping */
+		TsdbCacheUse use = {TSDB_CACHE_NO_INSERT, 0, 0};
 		int			i;
 
-		scan->nsamples = tsdb_chunk_decode(scan->rs_base.rs_rd,
-										   (Page) scan->seg_page->data,
-										   scan->cur_block,
-										   scan->seg_offsets[scan->seg_next++],
-										   scan->samples);
+		scan->nsamples = tsdb_chunk_decode_cached(scan->rs_base.rs_rd,
+												  (Page) scan->seg_page->data,
+												  scan->cur_block,
+												  scan->seg_offsets[scan->seg_next++],
+												  scan->samples, &use);
 		for (i = 0; i < scan->nsamples; i++)
 			scan->ordinals[i] = i % (TSDB_TID_BLOCKS_PER_PAGE * MaxHeapTuplesPerPage);
 		scan->pos = 0;

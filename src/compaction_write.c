@@ -20,6 +20,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "block_cache.h"
 #include "compaction.h"
 #include "segment.h"
 
@@ -36,6 +37,7 @@ typedef struct Source
 	int			n;
 	uint32		series;			/* the current chunk's series */
 	bool		done;
+	TsdbCacheUse cache;			/* a merge reads each chunk once: keep none */
 } Source;
 
 /* A growable run of samples of one series. */
@@ -97,8 +99,10 @@ source_advance(Relation rel, Source *src)
 	CHECK_FOR_INTERRUPTS();
 	buf = ReadBuffer(rel, src->blocks[src->next]);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	src->n = tsdb_chunk_decode(rel, BufferGetPage(buf), src->blocks[src->next],
-							   src->offsets[src->next], src->buf);
+	src->n = tsdb_chunk_decode_cached(rel, BufferGetPage(buf),
+									  src->blocks[src->next],
+									  src->offsets[src->next], src->buf,
+									  &src->cache);
 	UnlockReleaseBuffer(buf);
 	src->next++;
 	src->series = src->buf[0].series_id;
@@ -186,6 +190,7 @@ tsdb_write_segment(Relation rel, uint32 segment_id,
 
 		src->seg = segs[i];
 		src->cap = 64;
+		src->cache.flags = TSDB_CACHE_NO_INSERT;
 		src->blocks = palloc(sizeof(BlockNumber) * src->cap);
 		src->offsets = palloc(sizeof(uint16) * src->cap);
 		tsdb_segment_foreach_chunk(rel, segs[i], NULL, InvalidBlockNumber,

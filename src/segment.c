@@ -19,6 +19,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "block_cache.h"
 #include "compress.h"
 #include "recycle.h"
 #include "segment.h"
@@ -505,6 +506,18 @@ tsdb_segment_page_chunks(Relation rel, Page page, BlockNumber blkno,
 	return n;
 }
 
+/* Verify the checksum of a located chunk. */
+static void
+chunk_check_sum(Relation rel, Page page, BlockNumber blkno, uint16 offset,
+				const ChunkRef *c)
+{
+	if (tsdb_chunk_checksum((const uint8 *) page + TSDB_SEGMENT_BASE_OFFSET,
+							(const uint8 *) page + offset, c->hlen,
+							c->ts, c->tslen,
+							c->values, c->hdr.values_len) != c->hdr.checksum)
+		chunk_corrupted(rel, blkno, offset, "The chunk's checksum does not match.");
+}
+
 /* Locate a chunk and verify its checksum. */
 static void
 chunk_verify(Relation rel, Page page, BlockNumber blkno, uint16 offset,
@@ -515,11 +528,7 @@ chunk_verify(Relation rel, Page page, BlockNumber blkno, uint16 offset,
 	tsdb_page_check(rel, page, blkno, TSDB_PAGE_SEGMENT);
 	page_base(rel, page, blkno, &base);
 	chunk_locate(rel, page, blkno, offset, &base, c);
-	if (tsdb_chunk_checksum((const uint8 *) page + TSDB_SEGMENT_BASE_OFFSET,
-							(const uint8 *) page + offset, c->hlen,
-							c->ts, c->tslen,
-							c->values, c->hdr.values_len) != c->hdr.checksum)
-		chunk_corrupted(rel, blkno, offset, "The chunk's checksum does not match.");
+	chunk_check_sum(rel, page, blkno, offset, c);
 }
 
 /*
@@ -572,15 +581,40 @@ static int64 *decode_ts;
 static float8 *decode_values;
 
 /*
+ * The bytes a located chunk's samples depend on: the page's chunk base, its
+ * header and its two columns (block_cache.h).
+ */
+static void
+chunk_image(Page page, uint16 offset, const ChunkRef *c, TsdbChunkImage *img)
+{
+	img->part[0] = (const uint8 *) page + TSDB_SEGMENT_BASE_OFFSET;
+	img->len[0] = TSDB_CHUNK_BASE_SIZE;
+	img->part[1] = (const uint8 *) page + offset;
+	img->len[1] = c->hlen;
+	img->part[2] = c->ts;
+	img->len[2] = c->tslen;
+	img->part[3] = c->values;
+	img->len[3] = c->hdr.values_len;
+}
+
+/*
  * Decode the chunk at "offset" of a segment page (locked by the caller,
  * offsets from tsdb_segment_page_chunks) into out[], which has room for
- * TSDB_CHUNK_MAX_SAMPLES.  Returns the number of samples.
+ * TSDB_CHUNK_MAX_SAMPLES, through the block cache as "use" says (NULL: look
+ * up and keep).  Returns the number of samples.  The chunk is located and
+ * its header checked whether or not the cache holds it, so a damaged page
+ * is reported the same either way; a hit skips the checksum, as the cached
+ * copy is of bytes that passed it.
  */
 int
-tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno, uint16 offset,
-				  TsdbSample *out)
+tsdb_chunk_decode_cached(Relation rel, Page page, BlockNumber blkno,
+						 uint16 offset, TsdbSample *out, TsdbCacheUse *use)
 {
+	TsdbChunkBase base;
 	ChunkRef	c;
+	TsdbChunkImage img;
+	int			flags = use ? use->flags : 0;
+	bool		cached = tsdb_block_cache_enabled() && !(flags & TSDB_CACHE_BYPASS);
 	uint32		n;
 	TsdbCodecStatus st;
 	int			i;
@@ -595,7 +629,25 @@ tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno, uint16 offset,
 										   sizeof(float8) * TSDB_CHUNK_MAX_SAMPLES);
 	}
 
-	chunk_verify(rel, page, blkno, offset, &c);
+	tsdb_page_check(rel, page, blkno, TSDB_PAGE_SEGMENT);
+	page_base(rel, page, blkno, &base);
+	chunk_locate(rel, page, blkno, offset, &base, &c);
+	if (cached)
+	{
+		int			hit;
+
+		chunk_image(page, offset, &c, &img);
+		hit = tsdb_block_cache_get(rel, blkno, offset, &img, out);
+		if (hit >= 0)
+		{
+			if (use)
+				use->hits++;
+			return hit;
+		}
+		if (use)
+			use->misses++;
+	}
+	chunk_check_sum(rel, page, blkno, offset, &c);
 
 	st = tsdb_ts_decode(c.ts, c.tslen, decode_ts, TSDB_CHUNK_MAX_SAMPLES, &n);
 	if (st != TSDB_CODEC_OK)
@@ -617,7 +669,18 @@ tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno, uint16 offset,
 		out[i].ts = decode_ts[i];
 		out[i].value = decode_values[i];
 	}
+	if (cached && !(flags & TSDB_CACHE_NO_INSERT))
+		tsdb_block_cache_put(rel, blkno, offset, &img, c.hdr.series_id,
+							 decode_ts, decode_values, n);
 	return n;
+}
+
+/* Decode a chunk through the block cache, keeping it on a miss. */
+int
+tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno, uint16 offset,
+				  TsdbSample *out)
+{
+	return tsdb_chunk_decode_cached(rel, page, blkno, offset, out, NULL);
 }
 
 /*

@@ -75,6 +75,10 @@ extern int	tsdb_segment_page_chunks(Relation rel, Page page, BlockNumber blkno,
 									 uint16 *offsets, int max);
 extern int	tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno,
 							  uint16 offset, TsdbSample *out);
+struct TsdbCacheUse;
+extern int	tsdb_chunk_decode_cached(Relation rel, Page page, BlockNumber blkno,
+									 uint16 offset, TsdbSample *out,
+									 struct TsdbCacheUse *use);
 extern void tsdb_chunk_header(Relation rel, Page page, BlockNumber blkno,
 							  uint16 offset, TsdbChunkHeader *hdr,
 							  int *header_bytes, int *bytes);

@@ -24,6 +24,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "block_cache.h"
 #include "compaction.h"
 #include "debug_points.h"
 #include "label_index.h"
@@ -118,6 +119,7 @@ _PG_init(void)
 
 	/* settings first: reserving the prefix drops unknown tsdb.* ones */
 	tsdb_worker_init();
+	tsdb_block_cache_init();
 	tsdb_debug_points_init();
 	tsdb_label_index_init();
 	MarkGUCPrefixReserved("tsdb");
