@@ -13,6 +13,9 @@ OBJS = \
 	src/am_insert.o \
 	src/am_scan.o \
 	src/am_vacuum.o \
+	src/scan_plan.o \
+	src/scan_exec.o \
+	src/scan_read.o \
 	src/guard.o \
 	src/head.o \
 	src/meta.o \

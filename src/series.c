@@ -566,3 +566,64 @@ tsdb_series_labels(Relation rel, TsdbSeriesCache *cache, uint32 series_id)
 					RelationGetRelationName(rel), series_id)));
 	return (Datum) 0;			/* keep compiler quiet */
 }
+
+/* Read dictionary entries created (by any backend) since the last load. */
+static void
+cache_refresh(Relation rel, TsdbSeriesCache *cache)
+{
+	TsdbMetaPageData meta;
+
+	tsdb_read_meta(rel, &meta);
+	cache_load(rel, cache, &meta);
+}
+
+/*
+ * The series id of a label set, or 0 if the relation has no such series.
+ * The cache is refreshed on a miss, so a series another backend created
+ * before our snapshot is found.  (Plain version over the backend's cache;
+ * the label index replaces it.)
+ */
+uint32
+tsdb_series_lookup(Relation rel, struct varlena *labels)
+{
+	TsdbSeriesCache *cache = tsdb_series_cache(rel);
+	const char *data = VARDATA_ANY(labels);
+	uint32		len = VARSIZE_ANY_EXHDR(labels);
+	uint32		hash = labels_hash_bytes(data, len);
+	uint32		series_id;
+
+	series_id = cache_lookup(cache, data, len, hash);
+	if (series_id == 0)
+	{
+		cache_refresh(rel, cache);
+		series_id = cache_lookup(cache, data, len, hash);
+	}
+	return series_id;
+}
+
+/*
+ * The sorted, distinct ids of the series whose labels satisfy every matcher
+ * of "m" (palloc'd; *n gets their count).  Plain version: the whole cache,
+ * refreshed first, is walked; the label index replaces it with postings.
+ */
+uint32 *
+tsdb_series_match(Relation rel, LabelMatcherSet *m, int *n)
+{
+	TsdbSeriesCache *cache = tsdb_series_cache(rel);
+	uint32	   *ids;
+	uint32		id;
+
+	cache_refresh(rel, cache);
+	ids = palloc(sizeof(uint32) * Max(cache->nseries, 1));
+	*n = 0;
+	for (id = 1; id < cache->by_id_size; id++)
+	{
+		Datum		labels = cache->by_id[id];
+
+		CHECK_FOR_INTERRUPTS();
+		if (labels != (Datum) 0 &&
+			labels_matcher_eval(m, (Labels) DatumGetPointer(labels)))
+			ids[(*n)++] = id;
+	}
+	return ids;
+}

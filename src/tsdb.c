@@ -27,6 +27,7 @@
 #include "compaction.h"
 #include "debug_points.h"
 #include "merge_policy.h"
+#include "scan.h"
 #include "segment.h"
 #include "series.h"
 #include "tsdb.h"
@@ -118,6 +119,7 @@ _PG_init(void)
 	/* settings first: reserving the prefix drops unknown tsdb.* ones */
 	tsdb_worker_init();
 	tsdb_debug_points_init();
+	tsdb_scan_init();
 	MarkGUCPrefixReserved("tsdb");
 
 	tsdb_rmgr_register();
