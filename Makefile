@@ -51,7 +51,7 @@ PGFILEDESC = "tsdb - time-series table access method"
 
 # pg_regress runs these in order in one database; setup creates the extension.
 REGRESS = setup labels_input labels_ops labels_match ddl insert_select \
-	visibility refused partitions vacuum compaction merge retention recycle backpressure stats dictionary
+	visibility refused partitions vacuum compaction merge retention recycle backpressure stats dictionary scan
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/tsdb.conf
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=$(srcdir)/tsdb.conf
