@@ -16,6 +16,7 @@ OBJS = \
 	src/scan_plan.o \
 	src/scan_exec.o \
 	src/scan_read.o \
+	src/scan_blocks.o \
 	src/guard.o \
 	src/head.o \
 	src/meta.o \

@@ -88,6 +88,9 @@ extern TsdbReader *tsdb_reader_begin(Relation rel, Snapshot snapshot,
 									 TsdbScanCounters *counters);
 extern bool tsdb_reader_next(TsdbReader *r, TsdbSample *out);
 
+/* scan_blocks.c */
+extern bits8 *tsdb_segment_page_map(Relation rel, BlockNumber nblocks);
+
 /* scan_plan.c */
 extern bool tsdb_enable_pushdown;
 extern void tsdb_scan_init(void);

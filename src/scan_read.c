@@ -58,9 +58,10 @@ struct TsdbReader
 	int			candcap;
 	int			next_cand;
 
-	/* head blocks 1 .. nblocks-1 */
+	/* head blocks 1 .. nblocks-1, but for the listed segments' pages */
 	BlockNumber nblocks;
 	BlockNumber next_block;
+	bits8	   *segment_pages;
 
 	/* samples of the current chunk or head page, or the ordered pool */
 	TsdbSample *buf;
@@ -212,7 +213,16 @@ read_head_block(TsdbReader *r)
 	int			nruns = 0;
 	int			n;
 	int			i;
+	BlockNumber b = r->next_block;
 
+	r->nbuf = 0;
+	r->pos = 0;
+	if (r->segment_pages[b / 8] & (1 << (b % 8)))
+	{
+		/* a segment page: no head runs, not read */
+		r->next_block++;
+		return;
+	}
 	n = tsdb_head_page_read(r->rel, r->next_block, NULL, r->snapshot,
 							&r->memo, r->my_compact_cid, r->page_samples,
 							r->page_ordinals, &ndead, &nruns);
@@ -387,6 +397,8 @@ tsdb_reader_begin(Relation rel, Snapshot snapshot, const TsdbReadSpec *spec,
 
 	/* the head is read after the chunks are listed, as the seq scan does */
 	list_chunks(r);
+	r->segment_pages = r->empty ? NULL :
+		tsdb_segment_page_map(rel, r->nblocks);
 	if (spec->order != 0)
 	{
 		r->poolcap = 256;
