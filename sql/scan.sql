@@ -160,6 +160,29 @@ SELECT * FROM both_ways($q$SELECT * FROM pt WHERE series @@ '{host="h1"}' AND ts
 EXPLAIN (COSTS OFF) SELECT ts FROM pt WHERE series = 'cpu{host="h6",job="api",code="506"}' ORDER BY ts DESC LIMIT 3;
 SELECT ts FROM pt WHERE series = 'cpu{host="h6",job="api",code="506"}' ORDER BY ts DESC LIMIT 3;
 
+-- A segment of many pages: a series' pages are found from the segment's
+-- directory (the first series of each page) and the others are not read;
+-- the head is looked for outside the segment's pages.
+CREATE TABLE sp (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+INSERT INTO sp SELECT format('noise{s="%s"}', lpad(s::text, 2, '0'))::tsdb.labels,
+  '2026-01-01'::timestamptz + i * interval '10 s', ((i * 2654435761 + s * 40503) % 1000003) / 7.0
+  FROM generate_series(1, 20) s, generate_series(0, 1999) i;
+SELECT tsdb.compact('sp');
+INSERT INTO sp VALUES ('noise{s="07"}', '2026-01-02', 1), ('noise{s="21"}', '2026-01-02', 2);
+SELECT pages > 20 AS many_pages FROM tsdb.segments('sp');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT count(*) FROM sp WHERE series = 'noise{s="07"}';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT count(*) FROM sp WHERE series @@ '{s=~"0[12]|20"}' AND ts < '2026-01-01 01:00';
+SELECT * FROM both_ways($q$SELECT * FROM sp WHERE series = 'noise{s="01"}'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sp WHERE series = 'noise{s="07"}'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sp WHERE series = 'noise{s="20"}'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sp WHERE series @@ '{s=~"0[12]|20"}' AND ts < '2026-01-01 01:00'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sp WHERE series @@ '{s!="07"}' AND ts >= '2026-01-01 05:00'$q$);
+SELECT * FROM both_ways($q$SELECT ts FROM sp WHERE series @@ '{s=~".*1"}' ORDER BY ts DESC LIMIT 5$q$);
+SELECT ts, value FROM sp WHERE series = 'noise{s="07"}' ORDER BY ts DESC LIMIT 2;
+SELECT count(*) FROM sp WHERE series = 'noise{s="21"}';
+
 -- Queries that are not pushed down: no TsdbScan.
 EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE value > 5;
 EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE series::text = 'x' OR ts > now();
@@ -169,5 +192,5 @@ SET tsdb.enable_pushdown = off;
 EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE series = 'cpu{host="h9"}';
 RESET tsdb.enable_pushdown;
 
-DROP TABLE sc, hosts, pt;
+DROP TABLE sc, hosts, pt, sp;
 DROP FUNCTION both_ways(text);

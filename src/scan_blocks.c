@@ -2,7 +2,9 @@
  *
  * scan_blocks.c
  *	  Which blocks of a relation are pages of its listed segments, so that
- *	  TsdbScan reads only the other blocks when it looks for head pages.
+ *	  TsdbScan reads only the other blocks when it looks for head pages,
+ *	  and each segment page's first series, so that it reads only the
+ *	  pages of a segment that can hold the series it wants.
  *
  * Head pages are not listed anywhere: a scan finds them by reading every
  * block that could be one.  Segment pages are most of a compacted table, and
@@ -13,6 +15,11 @@
  * within a storage, so each backend remembers the pages of each listed
  * segment, per relation and storage id: a chain is walked once per backend,
  * and a query only reads the blocks of segments new to it.
+ *
+ * Chunks are ordered by (series, min_ts) across a segment's chain, so with
+ * the first series of every page (the series of its base), the pages that
+ * can hold a series are known without reading them: a directory, kept in
+ * the same place.
  *
  * A block of a listed segment cannot hold a run a snapshot sees: it became
  * a segment page before it was listed, and a page recycled after the entry
@@ -33,7 +40,8 @@
 typedef struct SegPages
 {
 	uint32		segment_id;
-	BlockNumber *blocks;
+	BlockNumber *blocks;		/* in chain order */
+	uint32	   *first_series;	/* of each page */
 	uint32		nblocks;
 } SegPages;
 
@@ -51,6 +59,7 @@ static HTAB *seg_pages = NULL;
 typedef struct Collect
 {
 	BlockNumber *blocks;
+	uint32	   *first_series;
 	uint32		n;
 	uint32		cap;
 } Collect;
@@ -60,13 +69,26 @@ collect_page(Relation rel, Page page, BlockNumber blkno,
 			 const uint16 *offsets, int n, void *arg)
 {
 	Collect    *c = arg;
+	uint32		first;
 
 	if (c->n >= c->cap)
 	{
 		c->cap = Max(c->cap * 2, 16);
 		c->blocks = repalloc(c->blocks, sizeof(BlockNumber) * c->cap);
+		c->first_series = repalloc(c->first_series, sizeof(uint32) * c->cap);
 	}
-	c->blocks[c->n++] = blkno;
+	if (n > 0)
+	{
+		TsdbChunkInfo info;
+
+		tsdb_chunk_info(rel, page, blkno, offsets[0], &info);
+		first = info.series_id;
+	}
+	else
+		first = c->n > 0 ? c->first_series[c->n - 1] : 0;	/* keeps order */
+	c->blocks[c->n] = blkno;
+	c->first_series[c->n] = first;
+	c->n++;
 	return true;
 }
 
@@ -135,21 +157,26 @@ tsdb_segment_page_map(Relation rel, BlockNumber nblocks)
 			}
 		if (j == e->nsegs && BlockNumberIsValid(seg->first_block))
 		{
-			Collect		c = {NULL, 0, 16};
+			Collect		c = {NULL, NULL, 0, 16};
 
 			old = MemoryContextSwitchTo(e->cxt);
 			c.blocks = palloc(sizeof(BlockNumber) * c.cap);
+			c.first_series = palloc(sizeof(uint32) * c.cap);
 			MemoryContextSwitchTo(old);
 			tsdb_segment_foreach_page(rel, seg, NULL, InvalidBlockNumber,
 									  collect_page, &c);
 			segs[i].blocks = c.blocks;
+			segs[i].first_series = c.first_series;
 			segs[i].nblocks = c.n;
 		}
 	}
 	/* forget the segments that left the list */
 	for (i = 0; i < (uint32) e->nsegs; i++)
 		if (e->segs[i].blocks)
+		{
 			pfree(e->segs[i].blocks);
+			pfree(e->segs[i].first_series);
+		}
 	if (e->segs)
 		pfree(e->segs);
 	e->segs = segs;
@@ -169,4 +196,32 @@ tsdb_segment_page_map(Relation rel, BlockNumber nblocks)
 	}
 	pfree(meta);
 	return map;
+}
+
+/*
+ * The directory of a segment listed when tsdb_segment_page_map() last ran
+ * for this relation: its pages in chain order and the first series of
+ * each.  False if it is not known.
+ */
+bool
+tsdb_segment_directory(Relation rel, uint32 segment_id, uint32 *npages,
+					   const BlockNumber **blocks, const uint32 **first_series)
+{
+	RelSegPages *e;
+	int			i;
+
+	if (seg_pages == NULL)
+		return false;
+	e = hash_search(seg_pages, &rel->rd_node, HASH_FIND, NULL);
+	if (e == NULL)
+		return false;
+	for (i = 0; i < e->nsegs; i++)
+		if (e->segs[i].segment_id == segment_id && e->segs[i].blocks != NULL)
+		{
+			*npages = e->segs[i].nblocks;
+			*blocks = e->segs[i].blocks;
+			*first_series = e->segs[i].first_series;
+			return true;
+		}
+	return false;
 }

@@ -151,6 +151,93 @@ list_page_chunks(Relation rel, Page page, BlockNumber blkno,
 	return true;
 }
 
+/* Read one page of a segment's directory and list its chunks. */
+static void
+read_segment_page(TsdbReader *r, const TsdbSegmentEntry *seg,
+				  BlockNumber blkno)
+{
+	uint16		offsets[TSDB_SEGMENT_MAX_CHUNKS];
+	Buffer		buf;
+	Page		page;
+	int			n;
+
+	CHECK_FOR_INTERRUPTS();
+	buf = ReadBuffer(r->rel, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	n = tsdb_segment_page_chunks(r->rel, page, blkno, offsets,
+								 lengthof(offsets));
+	if (TsdbPageGetOpaque(page)->segment_id != seg->segment_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("segment %u of tsdb relation \"%s\" has a broken page chain",
+						seg->segment_id, RelationGetRelationName(r->rel)),
+				 errdetail("Page %u belongs to segment %u.", blkno,
+						   TsdbPageGetOpaque(page)->segment_id)));
+	(void) list_page_chunks(r->rel, page, blkno, offsets, n, r);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Can a page whose chunks' series lie in [first, next_first] hold a series
+ * wanted?  (A series may go on over several pages.)
+ */
+static bool
+page_may_match(const TsdbReadSpec *spec, uint32 first, uint32 next_first)
+{
+	int			lo = 0;
+	int			hi = spec->nseries;
+
+	/* the first wanted id >= first */
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (spec->series[mid] < first)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < spec->nseries && spec->series[lo] <= next_first;
+}
+
+/*
+ * List the chunks of one segment that can match: through its directory
+ * (scan_blocks.c) only the pages that can hold a series wanted, else by
+ * walking its chain up to the last series wanted.
+ */
+static void
+list_segment(TsdbReader *r, const TsdbSegmentEntry *seg)
+{
+	uint32		npages;
+	const BlockNumber *blocks;
+	const uint32 *first;
+	uint32		pages;
+
+	if (!r->spec.all_series &&
+		tsdb_segment_directory(r->rel, seg->segment_id, &npages, &blocks,
+							   &first) &&
+		npages == seg->npages)
+	{
+		uint32		i;
+
+		pages = 0;
+		for (i = 0; i < npages; i++)
+		{
+			uint32		next = i + 1 < npages ? first[i + 1] : PG_UINT32_MAX;
+
+			if (!page_may_match(&r->spec, first[i], next))
+				continue;
+			read_segment_page(r, seg, blocks[i]);
+			pages++;
+		}
+	}
+	else
+		pages = tsdb_segment_foreach_page(r->rel, seg, NULL, r->nblocks,
+										  list_page_chunks, r);
+	r->counters->pages_skipped += seg->npages - pages;
+}
+
 static void
 list_chunks(TsdbReader *r)
 {
@@ -165,7 +252,6 @@ list_chunks(TsdbReader *r)
 	for (i = 0; i < nsegs; i++)
 	{
 		const TsdbSegmentEntry *seg = &segs[i];
-		uint32		pages;
 
 		if (seg->max_ts < r->spec.lo || seg->min_ts > r->spec.hi)
 		{
@@ -173,9 +259,7 @@ list_chunks(TsdbReader *r)
 			continue;
 		}
 		r->counters->segments_read++;
-		pages = tsdb_segment_foreach_page(r->rel, seg, NULL, r->nblocks,
-										  list_page_chunks, r);
-		r->counters->pages_skipped += seg->npages - pages;
+		list_segment(r, seg);
 	}
 	pfree(segs);
 }
@@ -395,10 +479,13 @@ tsdb_reader_begin(Relation rel, Snapshot snapshot, const TsdbReadSpec *spec,
 	r->page_samples = palloc(sizeof(TsdbSample) * TSDB_HEAD_MAX_SAMPLES);
 	r->page_ordinals = palloc(sizeof(uint16) * TSDB_HEAD_MAX_SAMPLES);
 
-	/* the head is read after the chunks are listed, as the seq scan does */
-	list_chunks(r);
+	/*
+	 * The listed segments' pages and directories first; then the chunks;
+	 * the head is read after them, as the sequential scan does.
+	 */
 	r->segment_pages = r->empty ? NULL :
 		tsdb_segment_page_map(rel, r->nblocks);
+	list_chunks(r);
 	if (spec->order != 0)
 	{
 		r->poolcap = 256;
