@@ -56,6 +56,22 @@ extern bool tsdb_tuple_tid_valid(TableScanDesc scan, ItemPointer tid);
 extern bool tsdb_tuple_satisfies_snapshot(Relation rel, TupleTableSlot *slot,
 										  Snapshot snapshot);
 
+/* am_scan.c, shared with TsdbScan (scan_read.c): what a snapshot sees */
+struct TsdbXidMemo;
+struct TsdbSegmentEntry;
+struct TsdbSample;
+extern struct TsdbSegmentEntry *tsdb_visible_segments(Relation rel,
+													  Snapshot snapshot,
+													  struct TsdbXidMemo *memo,
+													  int *nsegs,
+													  CommandId *my_compact_cid);
+extern int	tsdb_head_page_read(Relation rel, BlockNumber blkno,
+								BufferAccessStrategy strategy,
+								Snapshot snapshot, struct TsdbXidMemo *memo,
+								CommandId my_compact_cid,
+								struct TsdbSample *out, uint16 *ordinals,
+								int *ndead, int *nruns);
+
 /* am_vacuum.c */
 extern void tsdb_relation_vacuum(Relation rel, struct VacuumParams *params,
 								 BufferAccessStrategy bstrategy);

@@ -115,6 +115,45 @@ add_chunk(Relation rel, Page page, BlockNumber blkno, uint16 offset, void *arg)
 }
 
 /*
+ * The segments a snapshot sees, with samples, in metapage order (palloc'd;
+ * *nsegs gets their count), and the command id of our own transaction's
+ * compaction if it made one (else InvalidCommandId), which head-run
+ * visibility needs.  Shared by the sequential scan and TsdbScan.
+ */
+TsdbSegmentEntry *
+tsdb_visible_segments(Relation rel, Snapshot snapshot, TsdbXidMemo *memo,
+					  int *nsegs, CommandId *my_compact_cid)
+{
+	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
+	TsdbSegmentEntry *segs;
+	uint32		i;
+
+	*nsegs = 0;
+	*my_compact_cid = InvalidCommandId;
+	tsdb_read_meta(rel, meta);
+	segs = palloc(sizeof(TsdbSegmentEntry) * Max(meta->nsegments, 1));
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		const TsdbSegmentEntry *seg = &meta->segments[i];
+
+		if (!(seg->flags & TSDB_SEG_FROZEN) &&
+			TransactionIdIsCurrentTransactionId(seg->xmin))
+			*my_compact_cid = seg->cmin;
+	}
+	for (i = 0; i < meta->nsegments; i++)
+	{
+		const TsdbSegmentEntry *seg = &meta->segments[i];
+
+		if (seg->nsamples == 0 ||
+			!tsdb_segment_visible(seg, snapshot, memo, *my_compact_cid))
+			continue;
+		segs[(*nsegs)++] = *seg;
+	}
+	pfree(meta);
+	return segs;
+}
+
+/*
  * Decide which segments the snapshot sees and list their chunks.  ANALYZE
  * (no snapshot) reads segment pages block by block instead.
  */
@@ -123,23 +162,17 @@ collect_segments(TsdbScanDesc scan)
 {
 	Relation	rel = scan->rs_base.rs_rd;
 	Snapshot	snapshot = scan->rs_base.rs_snapshot;
-	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
+	TsdbSegmentEntry *segs;
+	int			nsegs;
 	ChunkList	cl = {scan, 64};
-	uint32		i;
+	int			i;
 
 	scan->nchunks = 0;
 	scan->my_compact_cid = InvalidCommandId;
 	if (snapshot == NULL)
 		return;
-	tsdb_read_meta(rel, meta);
-	for (i = 0; i < meta->nsegments; i++)
-	{
-		const TsdbSegmentEntry *seg = &meta->segments[i];
-
-		if (!(seg->flags & TSDB_SEG_FROZEN) &&
-			TransactionIdIsCurrentTransactionId(seg->xmin))
-			scan->my_compact_cid = seg->cmin;
-	}
+	segs = tsdb_visible_segments(rel, snapshot, &scan->memo, &nsegs,
+								 &scan->my_compact_cid);
 	if (scan->chunk_blocks)
 	{
 		pfree(scan->chunk_blocks);
@@ -147,18 +180,10 @@ collect_segments(TsdbScanDesc scan)
 	}
 	scan->chunk_blocks = palloc(sizeof(BlockNumber) * cl.cap);
 	scan->chunk_offsets = palloc(sizeof(uint16) * cl.cap);
-	for (i = 0; i < meta->nsegments; i++)
-	{
-		const TsdbSegmentEntry *seg = &meta->segments[i];
-
-		if (seg->nsamples == 0 ||
-			!tsdb_segment_visible(seg, snapshot, &scan->memo,
-								  scan->my_compact_cid))
-			continue;
-		tsdb_segment_foreach_chunk(rel, seg, scan->strategy, scan->nblocks,
-								   add_chunk, &cl);
-	}
-	pfree(meta);
+	for (i = 0; i < nsegs; i++)
+		tsdb_segment_foreach_chunk(rel, &segs[i], scan->strategy,
+								   scan->nblocks, add_chunk, &cl);
+	pfree(segs);
 }
 
 static void
@@ -268,25 +293,29 @@ tsdb_scan_rescan(TableScanDesc sscan, struct ScanKeyData *key, bool set_params,
 }
 
 /*
- * Copy the samples of one head page that the scan's snapshot sees.  Pages of
- * other types (metapage, dictionary) and never-initialized pages left by a
- * crash during extension hold no samples.
+ * Copy the samples of one head page that "snapshot" sees into out[] (room
+ * for TSDB_HEAD_MAX_SAMPLES), with their ordinals on the page; returns how
+ * many.  With no snapshot (ANALYZE) live samples count, and *ndead gets
+ * the aborted ones added.  *nruns (if not NULL) gets the visible runs
+ * added.  Pages of other types (metapage, dictionary, segment, free) and
+ * never-initialized pages left by a crash during extension hold no samples.
+ * Shared by the sequential scan and TsdbScan.
  */
-static void
-load_page(TsdbScanDesc scan, BlockNumber blkno)
+int
+tsdb_head_page_read(Relation rel, BlockNumber blkno,
+					BufferAccessStrategy strategy, Snapshot snapshot,
+					TsdbXidMemo *memo, CommandId my_compact_cid,
+					TsdbSample *out, uint16 *ordinals, int *ndead, int *nruns)
 {
-	Relation	rel = scan->rs_base.rs_rd;
-	Snapshot	snapshot = scan->rs_base.rs_snapshot;
 	Buffer		buf;
 	Page		page;
 	TsdbRunHeader *run;
 	int			ordinal = 0;
+	int			n = 0;
 
 	CHECK_FOR_INTERRUPTS();
 
-	scan->nsamples = 0;
-	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
-							 scan->strategy);
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	if (PageIsNew(page) || TsdbPageIsType(page, TSDB_PAGE_META) ||
@@ -295,7 +324,7 @@ load_page(TsdbScanDesc scan, BlockNumber blkno)
 		TsdbPageIsType(page, TSDB_PAGE_FREE))
 	{
 		UnlockReleaseBuffer(buf);
-		return;
+		return 0;
 	}
 	tsdb_head_page_validate(rel, page, blkno);
 
@@ -310,23 +339,37 @@ load_page(TsdbScanDesc scan, BlockNumber blkno)
 
 			visible = (st == TSDB_RUN_LIVE);
 			if (st == TSDB_RUN_DEAD_STATUS)
-				scan->ndead += run->nsamples;
+				*ndead += run->nsamples;
 		}
 		else
-			visible = tsdb_run_visible(run, buf, snapshot, &scan->memo,
-									   scan->my_compact_cid);
+			visible = tsdb_run_visible(run, buf, snapshot, memo,
+									   my_compact_cid);
 
 		if (visible)
 		{
 			int			i;
 
-			tsdb_run_read_samples(run, &scan->samples[scan->nsamples]);
+			tsdb_run_read_samples(run, &out[n]);
 			for (i = 0; i < run->nsamples; i++)
-				scan->ordinals[scan->nsamples++] = ordinal + i;
+				ordinals[n++] = ordinal + i;
+			if (nruns)
+				(*nruns)++;
 		}
 		ordinal += run->nsamples;
 	}
 	UnlockReleaseBuffer(buf);
+	return n;
+}
+
+static void
+load_page(TsdbScanDesc scan, BlockNumber blkno)
+{
+	scan->nsamples = tsdb_head_page_read(scan->rs_base.rs_rd, blkno,
+										 scan->strategy,
+										 scan->rs_base.rs_snapshot,
+										 &scan->memo, scan->my_compact_cid,
+										 scan->samples, scan->ordinals,
+										 &scan->ndead, NULL);
 }
 
 static void

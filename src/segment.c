@@ -568,6 +568,8 @@ tsdb_chunk_info(Relation rel, Page page, BlockNumber blkno, uint16 offset,
 	chunk_locate(rel, page, blkno, offset, &base, &c);
 	info->series_id = c.hdr.series_id;
 	info->count = c.hdr.count;
+	info->min_ts = c.hdr.min_ts;
+	info->max_ts = c.hdr.max_ts;
 	info->header_bytes = c.hlen;
 	info->ts_bytes = c.hdr.ts_len;
 	info->value_bytes = c.hdr.values_len;
@@ -684,14 +686,15 @@ tsdb_chunk_decode(Relation rel, Page page, BlockNumber blkno, uint16 offset,
 }
 
 /*
- * Walk a segment's page chain and call fn for every chunk, with the page
- * share-locked.  The chain must stay within the segment's page count and
- * below nblocks (pass InvalidBlockNumber to take the relation's size).
+ * Walk a segment's page chain and call fn for every page, share-locked, with
+ * its chunk offsets, until fn returns false.  The chain must stay within the
+ * segment's page count and below nblocks (pass InvalidBlockNumber to take
+ * the relation's size).  Returns the pages read.
  */
-void
-tsdb_segment_foreach_chunk(Relation rel, const TsdbSegmentEntry *seg,
-						   BufferAccessStrategy strategy, BlockNumber nblocks,
-						   TsdbChunkCallback fn, void *arg)
+uint32
+tsdb_segment_foreach_page(Relation rel, const TsdbSegmentEntry *seg,
+						  BufferAccessStrategy strategy, BlockNumber nblocks,
+						  TsdbPageCallback fn, void *arg)
 {
 	BlockNumber blkno = seg->first_block;
 	uint16		offsets[TSDB_SEGMENT_MAX_CHUNKS];
@@ -704,7 +707,7 @@ tsdb_segment_foreach_chunk(Relation rel, const TsdbSegmentEntry *seg,
 		Buffer		buf;
 		Page		page;
 		int			n;
-		int			i;
+		bool		more;
 
 		CHECK_FOR_INTERRUPTS();
 		if (++pages > seg->npages || blkno >= nblocks)
@@ -718,11 +721,43 @@ tsdb_segment_foreach_chunk(Relation rel, const TsdbSegmentEntry *seg,
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		n = tsdb_segment_page_chunks(rel, page, blkno, offsets, lengthof(offsets));
-		for (i = 0; i < n; i++)
-			fn(rel, page, blkno, offsets[i], arg);
+		more = fn(rel, page, blkno, offsets, n, arg);
 		blkno = TsdbPageGetOpaque(page)->next;
 		UnlockReleaseBuffer(buf);
+		if (!more)
+			break;
 	}
+	return pages;
+}
+
+typedef struct ForEachChunk
+{
+	TsdbChunkCallback fn;
+	void	   *arg;
+} ForEachChunk;
+
+static bool
+each_chunk_of_page(Relation rel, Page page, BlockNumber blkno,
+				   const uint16 *offsets, int n, void *arg)
+{
+	ForEachChunk *fe = arg;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		fe->fn(rel, page, blkno, offsets[i], fe->arg);
+	return true;
+}
+
+/* Call fn for every chunk of a segment, its page share-locked. */
+void
+tsdb_segment_foreach_chunk(Relation rel, const TsdbSegmentEntry *seg,
+						   BufferAccessStrategy strategy, BlockNumber nblocks,
+						   TsdbChunkCallback fn, void *arg)
+{
+	ForEachChunk fe = {fn, arg};
+
+	tsdb_segment_foreach_page(rel, seg, strategy, nblocks,
+							  each_chunk_of_page, &fe);
 }
 
 /*

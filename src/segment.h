@@ -83,11 +83,16 @@ extern void tsdb_chunk_header(Relation rel, Page page, BlockNumber blkno,
 							  uint16 offset, TsdbChunkHeader *hdr,
 							  int *header_bytes, int *bytes);
 
-/* A chunk's parts and sizes, for statistics: no decoding, no checksum. */
+/*
+ * A chunk's series, time range, parts and sizes, from its header: for
+ * statistics and for TsdbScan's pruning.  No decoding, no checksum.
+ */
 typedef struct TsdbChunkInfo
 {
 	uint32		series_id;
 	uint32		count;
+	int64		min_ts;
+	int64		max_ts;
 	Size		header_bytes;
 	Size		ts_bytes;		/* its own timestamp column; 0 when shared */
 	Size		value_bytes;
@@ -104,6 +109,18 @@ extern void tsdb_segment_foreach_chunk(Relation rel, const TsdbSegmentEntry *seg
 									   BufferAccessStrategy strategy,
 									   BlockNumber nblocks,
 									   TsdbChunkCallback fn, void *arg);
+
+/*
+ * Called for each page of a segment, share-locked, with its chunks' offsets;
+ * returns false to stop the walk.
+ */
+typedef bool (*TsdbPageCallback) (Relation rel, Page page, BlockNumber blkno,
+								  const uint16 *offsets, int n, void *arg);
+extern uint32 tsdb_segment_foreach_page(Relation rel,
+										const TsdbSegmentEntry *seg,
+										BufferAccessStrategy strategy,
+										BlockNumber nblocks,
+										TsdbPageCallback fn, void *arg);
 
 /* Visibility of a segment entry (visibility.c). */
 struct TsdbXidMemo;

@@ -58,6 +58,10 @@ extern uint32 tsdb_series_get_or_create(Relation rel, TsdbSeriesCache *cache,
 extern Datum tsdb_series_labels(Relation rel, TsdbSeriesCache *cache,
 								uint32 series_id);
 extern uint32 tsdb_series_count(TsdbSeriesCache *cache);
+
+/* read path: series ids for TsdbScan (sorted, distinct) */
+extern uint32 tsdb_series_lookup(Relation rel, struct varlena *labels);
+extern uint32 *tsdb_series_match(Relation rel, LabelMatcherSet *m, int *n);
 extern void tsdb_series_cache_forget(Relation rel);
 extern void tsdb_series_init(void);
 

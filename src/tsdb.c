@@ -29,6 +29,7 @@
 #include "debug_points.h"
 #include "label_index.h"
 #include "merge_policy.h"
+#include "scan.h"
 #include "segment.h"
 #include "series.h"
 #include "tsdb.h"
@@ -122,6 +123,7 @@ _PG_init(void)
 	tsdb_block_cache_init();
 	tsdb_debug_points_init();
 	tsdb_label_index_init();
+	tsdb_scan_init();
 	MarkGUCPrefixReserved("tsdb");
 
 	tsdb_rmgr_register();

@@ -429,7 +429,11 @@ my $PREPARES = join("\n", map {
 	(   "PREPARE p_range_$_(tsdb.labels, timestamptz, timestamptz) AS "
 		  . "SELECT ts, encode(float8send(value), 'hex') FROM $_ WHERE series = \$1 AND ts >= \$2 AND ts < \$3;",
 		"PREPARE p_match_$_(text) AS "
-		  . "SELECT series, count(*), min(ts), max(ts), sum(value::numeric) FROM $_ WHERE series \@\@ \$1 GROUP BY series;")
+		  . "SELECT series, count(*), min(ts), max(ts), sum(value::numeric) FROM $_ WHERE series \@\@ \$1 GROUP BY series;",
+		"PREPARE p_label_$_(text, timestamptz) AS "
+		  . "SELECT series, ts, encode(float8send(value), 'hex') FROM $_ WHERE series -> 'job' = \$1 AND ts > \$2 - interval '3 hours';",
+		"PREPARE p_latest_$_(tsdb.labels) AS "
+		  . "SELECT ts FROM $_ WHERE series = \$1 ORDER BY ts DESC LIMIT 3;")
 } qw(m h));
 
 my %sess;
@@ -810,6 +814,29 @@ sub build_checks
 		  . join(', ', map { "($_, " . sql_str(render_labels($series[ random_series_index() ])) . ')' } 1 .. 2)
 		  . ') v(i, s) CROSS JOIN LATERAL (SELECT count(*) AS n, max(ts) AS mx FROM {{T}} WHERE series = v.s::tsdb.labels) x' ];
 	push @c, [ 'self_join', "SELECT a.ts, count(*) FROM {{T}} a JOIN {{T}} b ON a.series = b.series AND a.ts = b.ts WHERE a.series = $lab GROUP BY 1" ];
+
+	# Clauses TsdbScan pushes down (scan.h), in more shapes: one label's
+	# value, matchers with a range, bounds from stable expressions and from
+	# subqueries (exec Params), one series in time order under a LIMIT
+	# (only ts is returned, so ties at the limit cannot differ), and a
+	# correlated subquery rescanned with a new series each time.
+	my @l = @{ $s->{labels} };
+	my ($lk, $lv) = @l ? @{ pick(@l) } : ('job', 'api');
+	push @c, [ 'label_eq', "SELECT series, ts, float8send(value) FROM {{T}} WHERE series -> " . sql_str($lk) . ' = ' . sql_str($lv) ];
+	push @c, [ 'label_eq_name', "SELECT series, ts FROM {{T}} WHERE " . sql_str($s->{name} // 'up') . " = series -> '__name__' AND ts < " . ts_lit($b) ];
+	push @c, [ 'label_eq_absent', q{SELECT series, ts FROM {{T}} WHERE series -> 'no_such_label' = 'x' OR series -> 'job' = ''} ];
+	push @c, [ 'match_range', 'SELECT series, ts, float8send(value) FROM {{T}} WHERE series @@ ' . sql_str((random_matchers())[ rint(5) ][1])
+		  . ' AND ts BETWEEN ' . ts_lit($a) . ' AND ' . ts_lit($b) ];
+	push @c, [ 'range_stable', 'SELECT series, ts FROM {{T}} WHERE ts >= ' . ts_lit($b) . "::timestamptz - interval '2 hours' AND ts <= "
+		  . ts_lit($b) ];
+	push @c, [ 'range_subquery', 'SELECT series, ts FROM {{T}} WHERE ts > (SELECT max(ts) FROM {{T}} WHERE isfinite(ts))'
+		  . " - interval '20 minutes'" ];
+	push @c, [ 'ordered_desc', "SELECT ts FROM {{T}} WHERE series = $lab ORDER BY ts DESC LIMIT 5" ];
+	push @c, [ 'ordered_asc', "SELECT ts FROM {{T}} WHERE series = $lab AND ts > " . ts_lit($a) . ' ORDER BY ts LIMIT 7' ];
+	push @c, [ 'ordered_all', "SELECT ts, float8send(value) FROM {{T}} WHERE series = $lab AND ts <= " . ts_lit($b) . ' ORDER BY ts DESC' ];
+	push @c, [ 'correlated', 'SELECT v.l, (SELECT count(*) FROM {{T}} WHERE series = v.l::tsdb.labels AND ts >= ' . ts_lit($a)
+		  . ') FROM (VALUES ' . join(', ', map { '(' . sql_str(render_labels($series[ random_series_index() ])) . ')' } 1 .. 3)
+		  . ') v(l)' ];
 	return @c;
 }
 
@@ -838,6 +865,7 @@ sub mismatch
 }
 
 my $checks_run = 0;
+my $pushdown_rounds = 0;
 my $rows = 0;    # rows in m at the last check
 my $check_seconds = 0;
 # TSDB_DIFF_PROFILE=1: time every check on its own (for tuning)
@@ -866,7 +894,12 @@ sub run_checks
 	}
 	else
 	{
-		$out = sq($role, batch_sql(@checks));
+		# Every other round in the main session reads m with
+		# tsdb.enable_pushdown off (sequential scans only): both kinds of
+		# plans must give heap's rows.
+		my $off = $role eq 'main' && ($pushdown_rounds++ % 2 == 1);
+		$out = sq($role, ($off ? "SET tsdb.enable_pushdown = off;\n" : '') . batch_sql(@checks)
+			  . ($off ? "\nRESET tsdb.enable_pushdown;" : ''));
 	}
 	$check_seconds += time - $t0;
 	note(sprintf('checks in %s: %.2f s, %d rows in m', $role, time - $t0, $1)) if $PROFILE && $out =~ /^1\|\d+\|\d+\|(\d+)\|/m;
@@ -904,10 +937,19 @@ sub run_prepared
 		push @calls, [ 'p_range', sql_str(render_labels($s)) . ', ' . ts_lit($a) . ', ' . ts_lit($b) ];
 	}
 	push @calls, [ 'p_match', sql_str((random_matchers())[ rint(5) ][1]) ];
+	{
+		# series first written after the PREPARE are found too: ids are
+		# looked up when the statement runs, not when it is planned
+		my $s = $series[ random_series_index() ];
+		push @calls, [ 'p_label', sql_str(pick(@{ $POOL{job} })) . ', ' . ts_lit($s->{clock}) ];
+		push @calls, [ 'p_latest', sql_str(chance(0.1) ? absent_labels() : render_labels($s)) ];
+	}
 	for my $c (@calls)
 	{
-		# both in one snapshot: a background writer may be committing
-		my $out = sq('main', "BEGIN ISOLATION LEVEL REPEATABLE READ;\nEXECUTE $c->[0]_m($c->[1]);\n"
+		# both in one snapshot: a background writer may be committing;
+		# half the time with generic plans (Params in TsdbScan's bounds)
+		my $mode = chance(0.5) ? 'force_generic_plan' : 'auto';
+		my $out = sq('main', "BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET LOCAL plan_cache_mode = $mode;\nEXECUTE $c->[0]_m($c->[1]);\n"
 			  . "\\echo =====\nEXECUTE $c->[0]_h($c->[1]);\nCOMMIT;");
 		my ($om, $oh) = split /^=====\n?/m, $out, 2;
 		my %res = (m => join("\n", sort split /\n/, $om), h => join("\n", sort split /\n/, $oh // ''));

@@ -1,0 +1,196 @@
+-- TsdbScan: pushed-down series and time filters, checked against the same
+-- queries with tsdb.enable_pushdown off (sequential scans).
+SET timezone = 'UTC';
+CREATE TABLE sc (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+-- 6 series, one sample a minute for 2 days, compacted; then an hour more
+-- in the head, and one sample out of order (older than the segments' end).
+INSERT INTO sc SELECT format('cpu{host="h%s",job="%s",code="%s"}', h,
+    CASE WHEN h % 2 = 0 THEN 'api' ELSE 'db' END, 500 + h)::tsdb.labels,
+  '2026-01-01'::timestamptz + i * interval '1 minute', h * 10000 + i
+  FROM generate_series(1, 6) h, generate_series(0, 2879) i;
+SET tsdb.chunk_samples = 256;
+SELECT tsdb.compact('sc');
+RESET tsdb.chunk_samples;
+INSERT INTO sc SELECT format('cpu{host="h%s",job="%s",code="%s"}', h,
+    CASE WHEN h % 2 = 0 THEN 'api' ELSE 'db' END, 500 + h)::tsdb.labels,
+  '2026-01-03'::timestamptz + i * interval '1 minute', -(h * 10000 + i)
+  FROM generate_series(1, 6) h, generate_series(0, 59) i;
+INSERT INTO sc VALUES ('cpu{host="h1",job="db",code="501"}', '2026-01-01 12:00:30', 0.5);
+ANALYZE sc;
+
+-- The same query with the pushdown on and off: the difference must be empty
+-- and the counts equal.
+CREATE FUNCTION both_ways(q text) RETURNS TABLE (rows_on bigint, rows_off bigint, differ bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'CREATE TEMP TABLE r_on AS ' || q;
+  SET LOCAL tsdb.enable_pushdown = off;
+  EXECUTE 'CREATE TEMP TABLE r_off AS ' || q;
+  SET LOCAL tsdb.enable_pushdown = on;
+  RETURN QUERY SELECT (SELECT count(*) FROM r_on), (SELECT count(*) FROM r_off),
+    (SELECT count(*) FROM ((TABLE r_on EXCEPT ALL TABLE r_off)
+                           UNION ALL (TABLE r_off EXCEPT ALL TABLE r_on)) d);
+  DROP TABLE r_on, r_off;
+END $$;
+
+-- series = const
+EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE series = 'cpu{host="h3",job="db",code="503"}';
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE series = 'cpu{host="h3",job="db",code="503"}'$q$);
+-- matchers: =, !=, =~, !~, and a metric name
+EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE series @@ '{job="api"}';
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE series @@ '{job="api"}'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE series @@ 'cpu{job!="api"}'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE series @@ '{code=~"50[1-3]"}'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE series @@ '{host!~"h[12]", job=~".*"}'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE series @@ 'mem{job="api"}'$q$);
+-- one label's value
+EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE series -> 'host' = 'h2';
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE series -> 'host' = 'h2'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE 'db' = series -> 'job' AND series -> 'code' = '505'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE series -> 'nope' = 'x'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE series -> 'host' = ''$q$);
+-- time bounds, closed and open, each operator, BETWEEN, the column on
+-- either side, with a series filter or without
+EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE ts BETWEEN '2026-01-02 10:00' AND '2026-01-02 11:00';
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE ts BETWEEN '2026-01-02 10:00' AND '2026-01-02 11:00'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE ts >= '2026-01-02 23:30'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE ts > '2026-01-02 23:30'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE ts < '2026-01-01 00:10'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE '2026-01-01 00:10' >= ts$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE ts = '2026-01-01 12:00:30'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE series @@ '{host="h1"}' AND ts > '2026-01-01 11:59' AND ts < '2026-01-01 12:02'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE series -> 'job' = 'api' AND ts >= '2026-01-02 23:59' AND ts <= '2026-01-03 00:00:30'$q$);
+-- empty: contradictory bounds, an unknown series, a matcher matching nothing
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT * FROM sc WHERE ts > '2026-01-02' AND ts < '2026-01-01';
+SELECT * FROM sc WHERE series = 'cpu{host="h9"}';
+SELECT * FROM sc WHERE series @@ '{host="h1", job="api"}';
+SELECT * FROM sc WHERE ts > 'infinity';
+SELECT * FROM sc WHERE ts < '-infinity';
+SELECT count(*) FROM sc WHERE ts <= 'infinity' AND ts >= '-infinity';
+
+-- What was read: one series over one hour decodes the chunks of that hour
+-- only; other series' chunks and other segments are skipped unread.
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT * FROM sc WHERE series = 'cpu{host="h3",job="db",code="503"}'
+  AND ts >= '2026-01-02 10:00' AND ts < '2026-01-02 11:00';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT count(*) FROM sc WHERE series @@ '{job="api"}' AND ts >= '2026-01-03';
+
+-- Time order for one series: no Sort, and the newest sample costs no chunk
+-- (it is in the head), the oldest one chunk.
+EXPLAIN (COSTS OFF)
+  SELECT * FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}' ORDER BY ts DESC LIMIT 1;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT * FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}' ORDER BY ts DESC LIMIT 1;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT * FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}' ORDER BY ts LIMIT 1;
+SELECT * FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}' ORDER BY ts DESC LIMIT 3;
+SELECT * FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}' ORDER BY ts LIMIT 3;
+-- the out-of-order sample from the head lands in its place
+SELECT ts, value FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}'
+  AND ts BETWEEN '2026-01-01 11:59' AND '2026-01-01 12:01' ORDER BY ts;
+SELECT ts, value FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}'
+  AND ts BETWEEN '2026-01-01 11:59' AND '2026-01-01 12:01' ORDER BY ts DESC;
+-- the whole series in order, both ways, equals the sorted sequential scan
+SELECT (SELECT array_agg(ts ORDER BY ts) FROM sc WHERE series = 'cpu{host="h4",job="api",code="504"}')
+  = (SELECT array_agg(ts) FROM (SELECT ts FROM sc WHERE series = 'cpu{host="h4",job="api",code="504"}' ORDER BY ts) x) AS asc_ok,
+  (SELECT array_agg(ts ORDER BY ts DESC) FROM sc WHERE series = 'cpu{host="h4",job="api",code="504"}')
+  = (SELECT array_agg(ts) FROM (SELECT ts FROM sc WHERE series = 'cpu{host="h4",job="api",code="504"}' ORDER BY ts DESC) x) AS desc_ok;
+
+-- Stable expressions and Params are evaluated when the scan starts.
+EXPLAIN (COSTS OFF) SELECT count(*) FROM sc WHERE ts > '2026-01-03'::timestamptz - interval '1 hour';
+SELECT * FROM both_ways($q$SELECT * FROM sc WHERE ts > '2026-01-03'::timestamptz - interval '1 hour'$q$);
+SELECT count(*) FROM sc WHERE ts > now() - interval '1 hour';
+-- an initplan's result (an exec Param)
+EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE ts >= (SELECT max(ts) FROM sc) - interval '1 minute';
+SELECT * FROM sc WHERE ts >= (SELECT max(ts) FROM sc) - interval '1 minute' ORDER BY series, ts;
+-- a correlated subquery: rescanned with each outer row's series
+SELECT h, (SELECT count(*) FROM sc WHERE series = format('cpu{host="h%s",job="%s",code="%s"}', h,
+    CASE WHEN h % 2 = 0 THEN 'api' ELSE 'db' END, 500 + h)::tsdb.labels AND ts >= '2026-01-02 12:00')
+  FROM generate_series(1, 7) h;
+-- joins: a lateral reference, and a join on the series
+CREATE TABLE hosts (host text, l tsdb.labels);
+INSERT INTO hosts VALUES ('h2', 'cpu{host="h2",job="api",code="502"}'), ('h5', 'cpu{host="h5",job="db",code="505"}'),
+  ('h9', 'cpu{host="h9"}');
+EXPLAIN (COSTS OFF) SELECT h.host, x.* FROM hosts h,
+  LATERAL (SELECT ts, value FROM sc WHERE series = h.l ORDER BY ts DESC LIMIT 2) x;
+SELECT h.host, x.* FROM hosts h,
+  LATERAL (SELECT ts, value FROM sc WHERE series = h.l ORDER BY ts DESC LIMIT 2) x ORDER BY 1, 2;
+SELECT * FROM both_ways($q$SELECT h.host, s.ts FROM hosts h JOIN sc s ON s.series -> 'host' = h.host
+  WHERE s.ts >= '2026-01-03 00:58'$q$);
+
+-- Prepared statements, custom and generic plans; a series created after the
+-- plan was made is found.
+PREPARE q1(tsdb.labels, timestamptz, timestamptz) AS
+  SELECT count(*), min(ts), max(ts) FROM sc WHERE series = $1 AND ts >= $2 AND ts < $3;
+PREPARE q2(text) AS SELECT count(*) FROM sc WHERE series @@ $1;
+PREPARE q3(tsdb.labels) AS SELECT ts, value FROM sc WHERE series = $1 ORDER BY ts DESC LIMIT 2;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (COSTS OFF) EXECUTE q1('cpu{host="h2",job="api",code="502"}', '2026-01-01', '2026-01-02');
+EXPLAIN (COSTS OFF) EXECUTE q3('new{k="v"}');
+EXECUTE q1('cpu{host="h2",job="api",code="502"}', '2026-01-01', '2026-01-02');
+EXECUTE q1('cpu{host="h2",job="api",code="502"}', '2026-01-02', '2026-01-01');
+EXECUTE q1(NULL, '2026-01-01', '2026-01-02');
+EXECUTE q2('{job="db"}');
+EXECUTE q3('new{k="v"}');
+INSERT INTO sc VALUES ('new{k="v"}', '2026-01-05', 1), ('new{k="v"}', '2026-01-06', 2), ('new{k="v"}', '2026-01-04', 3);
+EXECUTE q3('new{k="v"}');
+EXECUTE q2('new');
+EXECUTE q1('new{k="v"}', '-infinity', 'infinity');
+SET plan_cache_mode = force_custom_plan;
+EXECUTE q1('cpu{host="h2",job="api",code="502"}', '2026-01-01', '2026-01-02');
+EXECUTE q3('new{k="v"}');
+RESET plan_cache_mode;
+DEALLOCATE ALL;
+
+-- A matcher that does not parse is reported as the operator reports it.
+SELECT count(*) FROM sc WHERE series @@ '{job=}';
+SELECT count(*) FROM sc WHERE series @@ '{job=~"("}';
+
+-- Partitions: each tsdb partition gets its own TsdbScan.
+CREATE TABLE pt (series tsdb.labels NOT NULL, ts timestamptz NOT NULL, value float8 NOT NULL)
+  PARTITION BY RANGE (ts);
+CREATE TABLE pt_1 PARTITION OF pt FOR VALUES FROM ('2026-01-01') TO ('2026-01-02') USING tsdb;
+CREATE TABLE pt_2 PARTITION OF pt FOR VALUES FROM ('2026-01-02') TO ('2026-01-04') USING tsdb;
+INSERT INTO pt SELECT series, ts, value FROM sc WHERE ts < '2026-01-04';
+SELECT tsdb.compact('pt_1');
+EXPLAIN (COSTS OFF) SELECT * FROM pt WHERE series @@ '{host="h1"}' AND ts >= '2026-01-01 23:00' AND ts < '2026-01-02 01:00';
+SELECT * FROM both_ways($q$SELECT * FROM pt WHERE series @@ '{host="h1"}' AND ts >= '2026-01-01 23:00' AND ts < '2026-01-02 01:00'$q$);
+EXPLAIN (COSTS OFF) SELECT ts FROM pt WHERE series = 'cpu{host="h6",job="api",code="506"}' ORDER BY ts DESC LIMIT 3;
+SELECT ts FROM pt WHERE series = 'cpu{host="h6",job="api",code="506"}' ORDER BY ts DESC LIMIT 3;
+
+-- A segment of many pages: a series' pages are found from the segment's
+-- directory (the first series of each page) and the others are not read;
+-- the head is looked for outside the segment's pages.
+CREATE TABLE sp (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+INSERT INTO sp SELECT format('noise{s="%s"}', lpad(s::text, 2, '0'))::tsdb.labels,
+  '2026-01-01'::timestamptz + i * interval '10 s', ((i * 2654435761 + s * 40503) % 1000003) / 7.0
+  FROM generate_series(1, 20) s, generate_series(0, 1999) i;
+SELECT tsdb.compact('sp');
+INSERT INTO sp VALUES ('noise{s="07"}', '2026-01-02', 1), ('noise{s="21"}', '2026-01-02', 2);
+SELECT pages > 20 AS many_pages FROM tsdb.segments('sp');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT count(*) FROM sp WHERE series = 'noise{s="07"}';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT count(*) FROM sp WHERE series @@ '{s=~"0[12]|20"}' AND ts < '2026-01-01 01:00';
+SELECT * FROM both_ways($q$SELECT * FROM sp WHERE series = 'noise{s="01"}'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sp WHERE series = 'noise{s="07"}'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sp WHERE series = 'noise{s="20"}'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sp WHERE series @@ '{s=~"0[12]|20"}' AND ts < '2026-01-01 01:00'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sp WHERE series @@ '{s!="07"}' AND ts >= '2026-01-01 05:00'$q$);
+SELECT * FROM both_ways($q$SELECT ts FROM sp WHERE series @@ '{s=~".*1"}' ORDER BY ts DESC LIMIT 5$q$);
+SELECT ts, value FROM sp WHERE series = 'noise{s="07"}' ORDER BY ts DESC LIMIT 2;
+SELECT count(*) FROM sp WHERE series = 'noise{s="21"}';
+
+-- Queries that are not pushed down: no TsdbScan.
+EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE value > 5;
+EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE series::text = 'x' OR ts > now();
+EXPLAIN (COSTS OFF) SELECT ctid, * FROM sc WHERE series = 'cpu{host="h9"}';
+EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE ts > clock_timestamp();
+SET tsdb.enable_pushdown = off;
+EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE series = 'cpu{host="h9"}';
+RESET tsdb.enable_pushdown;
+
+DROP TABLE sc, hosts, pt, sp;
+DROP FUNCTION both_ways(text);
