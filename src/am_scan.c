@@ -401,13 +401,20 @@ load_chunk(TsdbScanDesc scan, int64 unit)
 	Buffer		buf;
 	int			i;
 
+	/*
+	 * A scan big enough for a buffer ring does not fill the block cache
+	 * either: it would push out what targeted reads keep there for a chunk
+	 * read once (it still uses what is there).
+	 */
+	TsdbCacheUse use = {scan->strategy != NULL ? TSDB_CACHE_NO_INSERT : 0, 0, 0};
+
 	CHECK_FOR_INTERRUPTS();
 	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
 							 scan->strategy);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	scan->nsamples = tsdb_chunk_decode(rel, BufferGetPage(buf), blkno,
-									   scan->chunk_offsets[unit],
-									   scan->samples);
+	scan->nsamples = tsdb_chunk_decode_cached(rel, BufferGetPage(buf), blkno,
+											  scan->chunk_offsets[unit],
+											  scan->samples, &use);
 	UnlockReleaseBuffer(buf);
 
 	/*

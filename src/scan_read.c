@@ -30,6 +30,7 @@
 #include "utils/rel.h"
 
 #include "am.h"
+#include "block_cache.h"
 #include "scan.h"
 #include "segment.h"
 #include "visibility.h"
@@ -272,16 +273,20 @@ static void
 decode_chunk(TsdbReader *r, const ChunkCand *c)
 {
 	Buffer		buf;
+	TsdbCacheUse use = {0, 0, 0};
 	int			n;
 	int			i;
 
 	CHECK_FOR_INTERRUPTS();
 	buf = ReadBuffer(r->rel, c->blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	n = tsdb_chunk_decode(r->rel, BufferGetPage(buf), c->blkno, c->offset,
-						  r->buf);
+	/* chunks picked by series and time: the reads the cache is for */
+	n = tsdb_chunk_decode_cached(r->rel, BufferGetPage(buf), c->blkno,
+								 c->offset, r->buf, &use);
 	UnlockReleaseBuffer(buf);
 	r->counters->chunks_read++;
+	r->counters->cache_hits += use.hits;
+	r->counters->cache_misses += use.misses;
 
 	r->nbuf = 0;
 	for (i = 0; i < n; i++)
