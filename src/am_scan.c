@@ -401,12 +401,8 @@ load_chunk(TsdbScanDesc scan, int64 unit)
 	Buffer		buf;
 	int			i;
 
-	/*
-	 * A scan big enough for a buffer ring does not fill the block cache
-	 * either: it would push out what targeted reads keep there for a chunk
-	 * read once (it still uses what is there).
-	 */
-	TsdbCacheUse use = {scan->strategy != NULL ? TSDB_CACHE_NO_INSERT : 0, 0, 0};
+	/* a chunk read once stays in the cache's probationary part */
+	TsdbCacheUse use = {0, 0, 0};
 
 	CHECK_FOR_INTERRUPTS();
 	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blkno, RBM_NORMAL,
