@@ -199,7 +199,8 @@ CREATE FUNCTION tsdb.stats(rel regclass,
 	OUT free_pages int8,
 	OUT ts_bytes_per_sample float8, OUT value_bytes_per_sample float8,
 	OUT index_bytes_per_sample float8, OUT segment_bytes_per_sample float8,
-	OUT total_bytes int8, OUT bytes_per_sample float8, OUT value_codecs jsonb)
+	OUT total_bytes int8, OUT bytes_per_sample float8, OUT compression_ratio float8,
+	OUT value_codecs jsonb)
 	RETURNS record
 	AS 'MODULE_PATHNAME', 'tsdb_stats' LANGUAGE C STRICT STABLE;
 

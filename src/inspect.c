@@ -450,8 +450,8 @@ tsdb_stats(PG_FUNCTION_ARGS)
 	CommandId	my_compact_cid = InvalidCommandId;
 	TsdbXidMemo memo;
 	TupleDesc	tupdesc;
-	Datum		values[18];
-	bool		nulls[18] = {0};
+	Datum		values[19];
+	bool		nulls[19] = {0};
 	int64		samples;
 	int64		total_bytes;
 	uint32		i;
@@ -508,7 +508,10 @@ tsdb_stats(PG_FUNCTION_ARGS)
 							&nulls[14]);
 	values[15] = Int64GetDatum(total_bytes);
 	values[16] = per_sample(total_bytes, samples, &nulls[16]);
-	values[17] = codecs_jsonb(st);
+	/* against the bare 16-byte (timestamp, value) pairs, labels aside */
+	values[17] = per_sample(samples * 16, total_bytes, &nulls[17]);
+	nulls[17] = nulls[17] || samples == 0;
+	values[18] = codecs_jsonb(st);
 
 	pfree(meta);
 	pfree(st);
