@@ -29,6 +29,7 @@ OBJS = \
 	src/wal_desc.o \
 	src/inspect.o \
 	src/segment.o \
+	src/segment_dir.o \
 	src/block_cache.o \
 	src/compaction.o \
 	src/compaction_write.o \

@@ -183,7 +183,8 @@ CREATE FUNCTION tsdb.retention_cutoff(rel regclass, now timestamptz DEFAULT now(
 	AS 'MODULE_PATHNAME', 'tsdb_retention_cutoff_sql' LANGUAGE C STRICT STABLE;
 
 CREATE FUNCTION tsdb.segments(rel regclass,
-	OUT segment_id int8, OUT first_block int8, OUT pages int8, OUT level int4,
+	OUT segment_id int8, OUT first_block int8, OUT pages int8,
+	OUT directory_pages int8, OUT level int4,
 	OUT xmin xid, OUT xmax xid, OUT frozen bool, OUT series int8,
 	OUT samples int8, OUT min_ts timestamptz, OUT max_ts timestamptz,
 	OUT state text)

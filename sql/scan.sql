@@ -183,6 +183,54 @@ SELECT * FROM both_ways($q$SELECT ts FROM sp WHERE series @@ '{s=~".*1"}' ORDER 
 SELECT ts, value FROM sp WHERE series = 'noise{s="07"}' ORDER BY ts DESC LIMIT 2;
 SELECT count(*) FROM sp WHERE series = 'noise{s="21"}';
 
+-- A segment of at least 32 pages has a directory on disk: each page's block
+-- and first chunk (series, min_ts).  A new session reads it rather than the
+-- whole chain, and a query reads only the pages that can hold its series in
+-- its time range.  Windows of every series, some straddling page
+-- boundaries, through a lateral reference (a rescan per window), against
+-- the sequential scan.
+CREATE TABLE sd (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+INSERT INTO sd SELECT format('noise{s="%s"}', lpad(s::text, 2, '0'))::tsdb.labels,
+  '2026-01-01'::timestamptz + i * interval '10 s', ((i * 2654435761 + s * 40503) % 1000003) / 7.0
+  FROM generate_series(1, 12) s, generate_series(0, 8999) i;
+SELECT tsdb.compact('sd');
+SELECT pages >= 32 AS big, directory_pages FROM tsdb.segments('sd');
+SELECT * FROM tsdb.page_types('sd') WHERE page_type LIKE 'segment%';
+CREATE TABLE sd_windows AS
+  SELECT format('noise{s="%s"}', lpad(s::text, 2, '0'))::tsdb.labels AS series,
+         '2026-01-01'::timestamptz + w * interval '97 min' AS lo
+    FROM generate_series(0, 13) s, generate_series(-1, 16) w;
+\c
+SET timezone = 'UTC';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT count(*) FROM sd WHERE series = 'noise{s="05"}'
+     AND ts >= '2026-01-01 10:00' AND ts < '2026-01-01 11:00';
+SELECT * FROM both_ways($q$SELECT w.series, w.lo, x.n, x.v, x.m FROM sd_windows w,
+  LATERAL (SELECT count(*) AS n, min(value) AS v, max(value) AS m FROM sd
+            WHERE series = w.series AND ts >= w.lo AND ts < w.lo + interval '40 min') x$q$);
+SELECT * FROM both_ways($q$SELECT w.series, w.lo, x.ts FROM sd_windows w,
+  LATERAL (SELECT ts FROM sd WHERE series = w.series AND ts <= w.lo ORDER BY ts DESC LIMIT 1) x$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sd WHERE series @@ '{s=~"0[3-6]"}' AND ts BETWEEN '2026-01-01 12:00' AND '2026-01-01 13:00'$q$);
+SELECT * FROM both_ways($q$SELECT * FROM sd WHERE series @@ '{s!="04"}' AND ts > '2026-01-01 24:00'$q$);
+-- VACUUM FULL copies the segment and writes a directory of its new pages
+VACUUM FULL sd;
+SELECT pages >= 32 AS big, directory_pages FROM tsdb.segments('sd');
+SELECT * FROM both_ways($q$SELECT w.series, w.lo, x.n, x.v, x.m FROM sd_windows w,
+  LATERAL (SELECT count(*) AS n, min(value) AS v, max(value) AS m FROM sd
+            WHERE series = w.series AND ts >= w.lo AND ts < w.lo + interval '40 min') x$q$);
+-- a merge writes the directory of the merged segment; VACUUM recycles the
+-- old segment's data and directory pages alike
+INSERT INTO sd SELECT series, ts + interval '2 days', value FROM sd WHERE ts < '2026-01-01 06:00';
+SELECT tsdb.compact('sd');
+SELECT tsdb.compact('sd', merge => true);
+VACUUM sd;
+SELECT state, directory_pages > 0 AS has_directory FROM tsdb.segments('sd');
+SELECT * FROM tsdb.page_types('sd') WHERE page_type IN ('segment_directory', 'free');
+SELECT * FROM both_ways($q$SELECT w.series, w.lo, x.n, x.v, x.m FROM sd_windows w,
+  LATERAL (SELECT count(*) AS n, min(value) AS v, max(value) AS m FROM sd
+            WHERE series = w.series AND ts >= w.lo + interval '2 days' AND ts < w.lo + interval '2 days 40 min') x$q$);
+SELECT count(*), sum(value) FROM sd;
+
 -- Queries that are not pushed down: no TsdbScan.
 EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE value > 5;
 EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE series::text = 'x' OR ts > now();
@@ -192,5 +240,5 @@ SET tsdb.enable_pushdown = off;
 EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE series = 'cpu{host="h9"}';
 RESET tsdb.enable_pushdown;
 
-DROP TABLE sc, hosts, pt, sp;
+DROP TABLE sc, hosts, pt, sp, sd, sd_windows;
 DROP FUNCTION both_ways(text);

@@ -321,6 +321,7 @@ tsdb_head_page_read(Relation rel, BlockNumber blkno,
 	if (PageIsNew(page) || TsdbPageIsType(page, TSDB_PAGE_META) ||
 		TsdbPageIsType(page, TSDB_PAGE_DICT) ||
 		TsdbPageIsType(page, TSDB_PAGE_SEGMENT) ||
+		TsdbPageIsType(page, TSDB_PAGE_SEGDIR) ||
 		TsdbPageIsType(page, TSDB_PAGE_FREE))
 	{
 		UnlockReleaseBuffer(buf);

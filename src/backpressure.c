@@ -54,7 +54,7 @@ head_pages_estimate(Relation rel, const TsdbMetaPageData *meta)
 	uint32		i;
 
 	for (i = 0; i < meta->nsegments; i++)
-		other += meta->segments[i].npages;
+		other += meta->segments[i].npages + meta->segments[i].dir_pages;
 	return nblocks > other ? nblocks - other : 0;
 }
 

@@ -459,6 +459,7 @@ tsdb_rewrite_relation(Relation rel, bool whole_head, bool merge_all,
 		memset(&empty, 0, sizeof(empty));
 		empty.segment_id = next_segment_id++;
 		empty.first_block = InvalidBlockNumber;
+		empty.dir_block = InvalidBlockNumber;
 		empty.xmin = xid;
 		empty.cmin = cid;
 		empty.xmax = InvalidTransactionId;

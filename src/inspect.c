@@ -71,7 +71,8 @@ Datum
 tsdb_page_types(PG_FUNCTION_ARGS)
 {
 	static const char *const names[] = {
-		"meta", "dictionary", "head", "segment", "free", "unused", "unknown"
+		"meta", "dictionary", "head", "segment", "free", "unused", "unknown",
+		"segment_directory"
 	};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Relation	rel = open_tsdb_relation(PG_GETARG_OID(0));
@@ -105,6 +106,8 @@ tsdb_page_types(PG_FUNCTION_ARGS)
 			kind = 3;
 		else if (TsdbPageIsType(page, TSDB_PAGE_FREE))
 			kind = 4;
+		else if (TsdbPageIsType(page, TSDB_PAGE_SEGDIR))
+			kind = 7;
 		else
 			kind = 6;
 		counts[kind]++;
@@ -262,23 +265,24 @@ tsdb_segments(PG_FUNCTION_ARGS)
 	for (i = 0; i < meta->nsegments; i++)
 	{
 		const TsdbSegmentEntry *seg = &meta->segments[i];
-		Datum		values[12];
-		bool		nulls[12] = {0};
+		Datum		values[13];
+		bool		nulls[13] = {0};
 
 		values[0] = Int64GetDatum(seg->segment_id);
 		values[1] = Int64GetDatum(seg->first_block);
 		values[2] = Int64GetDatum(seg->npages);
-		values[3] = Int32GetDatum(seg->level);
-		values[4] = TransactionIdGetDatum(seg->xmin);
-		values[5] = TransactionIdGetDatum(seg->xmax);
-		nulls[5] = !TransactionIdIsValid(seg->xmax);
-		values[6] = BoolGetDatum((seg->flags & TSDB_SEG_FROZEN) != 0);
-		values[7] = Int64GetDatum(seg->nseries);
-		values[8] = Int64GetDatum((int64) seg->nsamples);
-		values[9] = TimestampTzGetDatum(seg->min_ts);
-		values[10] = TimestampTzGetDatum(seg->max_ts);
-		nulls[9] = nulls[10] = (seg->nsamples == 0);
-		values[11] = CStringGetTextDatum(segment_state(seg));
+		values[3] = Int64GetDatum(seg->dir_pages);
+		values[4] = Int32GetDatum(seg->level);
+		values[5] = TransactionIdGetDatum(seg->xmin);
+		values[6] = TransactionIdGetDatum(seg->xmax);
+		nulls[6] = !TransactionIdIsValid(seg->xmax);
+		values[7] = BoolGetDatum((seg->flags & TSDB_SEG_FROZEN) != 0);
+		values[8] = Int64GetDatum(seg->nseries);
+		values[9] = Int64GetDatum((int64) seg->nsamples);
+		values[10] = TimestampTzGetDatum(seg->min_ts);
+		values[11] = TimestampTzGetDatum(seg->max_ts);
+		nulls[10] = nulls[11] = (seg->nsamples == 0);
+		values[12] = CStringGetTextDatum(segment_state(seg));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	pfree(meta);
@@ -309,6 +313,7 @@ typedef struct TsdbStats
 	int64		ts_bytes;
 	int64		value_bytes;
 	int64		header_bytes;
+	int64		dir_bytes;		/* segment directory entries */
 	CodecCount	codecs[TSDB_CODEC_NIDS][2]; /* [codec id][lz4] */
 } TsdbStats;
 
@@ -479,7 +484,9 @@ tsdb_stats(PG_FUNCTION_ARGS)
 			!tsdb_segment_visible(seg, snapshot, &memo, my_compact_cid))
 			continue;
 		st->segments++;
-		st->segment_pages += seg->npages;
+		st->segment_pages += seg->npages + seg->dir_pages;
+		if (seg->dir_pages > 0)
+			st->dir_bytes += (int64) seg->npages * sizeof(TsdbSegmentDirEntry);
 		st->segment_samples += seg->nsamples;
 		tsdb_segment_foreach_chunk(rel, seg, NULL, InvalidBlockNumber,
 								   stats_chunk, st);
@@ -502,7 +509,7 @@ tsdb_stats(PG_FUNCTION_ARGS)
 	values[10] = Int64GetDatum((int64) meta->nfree);
 	values[11] = per_sample(st->ts_bytes, st->segment_samples, &nulls[11]);
 	values[12] = per_sample(st->value_bytes, st->segment_samples, &nulls[12]);
-	values[13] = per_sample(st->header_bytes + st->dict_bytes,
+	values[13] = per_sample(st->header_bytes + st->dict_bytes + st->dir_bytes,
 							st->segment_samples, &nulls[13]);
 	values[14] = per_sample(st->segment_pages * BLCKSZ, st->segment_samples,
 							&nulls[14]);

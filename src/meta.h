@@ -3,7 +3,7 @@
  * meta.h
  *	  Page layout shared by every tsdb page, and the metapage (block 0).
  *
- * A tsdb relation's main fork holds three kinds of pages, told apart by the
+ * A tsdb relation's main fork holds these kinds of pages, told apart by the
  * special space at the end of each page:
  *
  *	- block 0, the metapage: format version, storage id, the series
@@ -12,7 +12,9 @@
  *	  chained from the metapage;
  *	- head pages: runs of samples as inserted (see head.h);
  *	- segment pages: compressed chunks written by compaction (segment.h),
- *	  chained per segment; the metapage lists the segments.
+ *	  chained per segment; the metapage lists the segments;
+ *	- segment directory pages: the block and first chunk of each page of
+ *	  a big segment, chained from its entry (segment.h).
  *
  * All page contents sit between the page header and pd_lower, and pd_upper
  * stays at the special space, so full-page images taken with REGBUF_STANDARD
@@ -30,7 +32,7 @@
 
 #define TSDB_PAGE_ID			0xFD51	/* lets pg_filedump and checks tell our pages */
 #define TSDB_META_MAGIC			0x54534442	/* "TSDB" */
-#define TSDB_FORMAT_VERSION		4
+#define TSDB_FORMAT_VERSION		5
 #define TSDB_METAPAGE_BLKNO		0
 
 typedef enum TsdbPageType
@@ -39,7 +41,8 @@ typedef enum TsdbPageType
 	TSDB_PAGE_DICT = 2,
 	TSDB_PAGE_HEAD = 3,
 	TSDB_PAGE_SEGMENT = 4,
-	TSDB_PAGE_FREE = 5			/* recycled, on the free list (recycle.c) */
+	TSDB_PAGE_FREE = 5,			/* recycled, on the free list (recycle.c) */
+	TSDB_PAGE_SEGDIR = 6		/* a segment's directory (segment_dir.c) */
 } TsdbPageType;
 
 typedef struct TsdbPageOpaqueData
@@ -50,7 +53,8 @@ typedef struct TsdbPageOpaqueData
 	uint16		page_type;		/* a TsdbPageType */
 	uint16		last_run;		/* head pages: offset of the last run, or 0 */
 	uint16		page_id;		/* TSDB_PAGE_ID */
-	uint32		segment_id;		/* segment pages: the segment's id */
+	uint32		segment_id;		/* segment and directory pages: the
+								 * segment's id */
 } TsdbPageOpaqueData;
 
 typedef TsdbPageOpaqueData *TsdbPageOpaque;
@@ -86,6 +90,8 @@ typedef struct TsdbSegmentEntry
 	int64		min_ts;
 	int64		max_ts;
 	uint64		nsamples;
+	BlockNumber dir_block;		/* its directory's chain, if dir_pages > 0 */
+	uint32		dir_pages;		/* 0: no directory (a small segment) */
 } TsdbSegmentEntry;
 
 #define TSDB_SEG_XMIN_COMMITTED	0x0001	/* hints, masked for consistency */

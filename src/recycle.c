@@ -35,6 +35,7 @@
 
 #include "head.h"
 #include "recycle.h"
+#include "segment.h"
 #include "tsdb.h"
 #include "wal.h"
 
@@ -236,6 +237,17 @@ tsdb_recycle_begin(Relation rel, BlockNumber nblocks)
 			blkno = TsdbPageGetOpaque(page)->next;
 			UnlockReleaseBuffer(buf);
 		}
+		/* and its directory's pages */
+		if (seg->dir_pages > 0)
+		{
+			BlockNumber *dir = palloc(sizeof(BlockNumber) * seg->dir_pages);
+			uint32		k;
+
+			pfree(tsdb_segment_dir_read(rel, seg, nblocks, dir));
+			for (k = 0; k < seg->dir_pages; k++)
+				BIT_SET(rc->in_segment, dir[k]);
+			pfree(dir);
+		}
 	}
 
 	steps = 0;
@@ -295,7 +307,8 @@ tsdb_recycle_page_is_free(TsdbRecycle *rc, Page page, BlockNumber blkno)
 		return true;
 	if (TsdbPageIsType(page, TSDB_PAGE_HEAD))
 		return head_page_all_dead(page);
-	if (TsdbPageIsType(page, TSDB_PAGE_SEGMENT))
+	if (TsdbPageIsType(page, TSDB_PAGE_SEGMENT) ||
+		TsdbPageIsType(page, TSDB_PAGE_SEGDIR))
 		return blkno >= rc->nblocks || !BIT_TEST(rc->in_segment, blkno);
 	if (TsdbPageIsType(page, TSDB_PAGE_FREE))
 		return blkno >= rc->nblocks || !BIT_TEST(rc->on_list, blkno);

@@ -90,9 +90,10 @@ extern bool tsdb_reader_next(TsdbReader *r, TsdbSample *out);
 
 /* scan_blocks.c */
 extern bits8 *tsdb_segment_page_map(Relation rel, BlockNumber nblocks);
+struct TsdbSegmentDirEntry;
 extern bool tsdb_segment_directory(Relation rel, uint32 segment_id,
-								   uint32 *npages, const BlockNumber **blocks,
-								   const uint32 **first_series);
+								   uint32 *npages,
+								   const struct TsdbSegmentDirEntry **pages);
 
 /* scan_plan.c */
 extern bool tsdb_enable_pushdown;

@@ -13,13 +13,16 @@
  * never change while the metapage lists it (VACUUM recycles them only after
  * the entry left the list, recycle.c), and segment ids are never reused
  * within a storage, so each backend remembers the pages of each listed
- * segment, per relation and storage id: a chain is walked once per backend,
- * and a query only reads the blocks of segments new to it.
+ * segment, per relation and storage id, and a query only reads the
+ * directories (or chains) of segments new to it.
  *
  * Chunks are ordered by (series, min_ts) across a segment's chain, so with
- * the first series of every page (the series of its base), the pages that
- * can hold a series are known without reading them: a directory, kept in
- * the same place.
+ * the series and min_ts of every page's first chunk, the pages that can
+ * hold a series in a time range are known without reading them: the
+ * segment's directory, read from its directory pages (segment_dir.c) when
+ * it has them, else built by walking the chain, and kept in the same place.
+ * So a backend's first query of a big segment reads its few directory
+ * pages, not all of its pages.
  *
  * A block of a listed segment cannot hold a run a snapshot sees: it became
  * a segment page before it was listed, and a page recycled after the entry
@@ -40,9 +43,10 @@
 typedef struct SegPages
 {
 	uint32		segment_id;
-	BlockNumber *blocks;		/* in chain order */
-	uint32	   *first_series;	/* of each page */
-	uint32		nblocks;
+	TsdbSegmentDirEntry *pages; /* in chain order */
+	uint32		npages;
+	BlockNumber *dir_blocks;	/* the on-disk directory's own pages */
+	uint32		ndir;
 } SegPages;
 
 typedef struct RelSegPages
@@ -58,38 +62,72 @@ static HTAB *seg_pages = NULL;
 
 typedef struct Collect
 {
-	BlockNumber *blocks;
-	uint32	   *first_series;
+	TsdbSegmentDirEntry *pages;
 	uint32		n;
 	uint32		cap;
 } Collect;
 
+/* A segment without a directory on disk: note each page as it is walked. */
 static bool
 collect_page(Relation rel, Page page, BlockNumber blkno,
 			 const uint16 *offsets, int n, void *arg)
 {
 	Collect    *c = arg;
-	uint32		first;
+	TsdbSegmentDirEntry *e;
 
 	if (c->n >= c->cap)
 	{
 		c->cap = Max(c->cap * 2, 16);
-		c->blocks = repalloc(c->blocks, sizeof(BlockNumber) * c->cap);
-		c->first_series = repalloc(c->first_series, sizeof(uint32) * c->cap);
+		c->pages = repalloc_huge(c->pages, sizeof(TsdbSegmentDirEntry) * c->cap);
 	}
+	e = &c->pages[c->n];
+	e->blkno = blkno;
 	if (n > 0)
 	{
 		TsdbChunkInfo info;
 
 		tsdb_chunk_info(rel, page, blkno, offsets[0], &info);
-		first = info.series_id;
+		e->series_id = info.series_id;
+		e->min_ts = info.min_ts;
 	}
 	else
-		first = c->n > 0 ? c->first_series[c->n - 1] : 0;	/* keeps order */
-	c->blocks[c->n] = blkno;
-	c->first_series[c->n] = first;
+	{
+		/* keeps the keys in order */
+		e->series_id = c->n > 0 ? c->pages[c->n - 1].series_id : 0;
+		e->min_ts = c->n > 0 ? c->pages[c->n - 1].min_ts : PG_INT64_MIN;
+	}
 	c->n++;
 	return true;
+}
+
+/* Read a segment's directory, or build it by walking its chain. */
+static void
+load_segment(Relation rel, const TsdbSegmentEntry *seg, BlockNumber nblocks,
+			 MemoryContext cxt, SegPages *sp)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	sp->segment_id = seg->segment_id;
+	if (seg->dir_pages > 0)
+	{
+		sp->dir_blocks = palloc(sizeof(BlockNumber) * seg->dir_pages);
+		sp->pages = tsdb_segment_dir_read(rel, seg, nblocks, sp->dir_blocks);
+		sp->npages = seg->npages;
+		sp->ndir = seg->dir_pages;
+	}
+	else
+	{
+		Collect		c = {NULL, 0, 16};
+
+		c.pages = palloc(sizeof(TsdbSegmentDirEntry) * c.cap);
+		MemoryContextSwitchTo(old);
+		tsdb_segment_foreach_page(rel, seg, NULL, nblocks, collect_page, &c);
+		sp->pages = c.pages;
+		sp->npages = c.n;
+		sp->dir_blocks = NULL;
+		sp->ndir = 0;
+	}
+	MemoryContextSwitchTo(old);
 }
 
 static RelSegPages *
@@ -123,7 +161,7 @@ rel_entry(Relation rel, uint64 storage_id)
 
 /*
  * A bitmap of nblocks bits (palloc'd in the current context): set for the
- * pages of every segment the metapage lists now.
+ * pages of every segment the metapage lists now, directories included.
  */
 bits8 *
 tsdb_segment_page_map(Relation rel, BlockNumber nblocks)
@@ -132,13 +170,12 @@ tsdb_segment_page_map(Relation rel, BlockNumber nblocks)
 	bits8	   *map = palloc0(nblocks / 8 + 1);
 	RelSegPages *e;
 	SegPages   *segs;
-	MemoryContext old;
 	uint32		i;
 
 	tsdb_read_meta(rel, meta);
 	e = rel_entry(rel, meta->storage_id);
 
-	/* the listed segments' pages: remembered, or read from their chains */
+	/* the listed segments' pages: remembered, or read */
 	segs = MemoryContextAllocZero(e->cxt,
 								  sizeof(SegPages) * Max(meta->nsegments, 1));
 	for (i = 0; i < meta->nsegments; i++)
@@ -149,33 +186,22 @@ tsdb_segment_page_map(Relation rel, BlockNumber nblocks)
 		segs[i].segment_id = seg->segment_id;
 		for (j = 0; j < e->nsegs; j++)
 			if (e->segs[j].segment_id == seg->segment_id &&
-				e->segs[j].blocks != NULL)
+				e->segs[j].pages != NULL)
 			{
 				segs[i] = e->segs[j];
-				e->segs[j].blocks = NULL;	/* moved */
+				e->segs[j].pages = NULL;	/* moved */
 				break;
 			}
 		if (j == e->nsegs && BlockNumberIsValid(seg->first_block))
-		{
-			Collect		c = {NULL, NULL, 0, 16};
-
-			old = MemoryContextSwitchTo(e->cxt);
-			c.blocks = palloc(sizeof(BlockNumber) * c.cap);
-			c.first_series = palloc(sizeof(uint32) * c.cap);
-			MemoryContextSwitchTo(old);
-			tsdb_segment_foreach_page(rel, seg, NULL, InvalidBlockNumber,
-									  collect_page, &c);
-			segs[i].blocks = c.blocks;
-			segs[i].first_series = c.first_series;
-			segs[i].nblocks = c.n;
-		}
+			load_segment(rel, seg, nblocks, e->cxt, &segs[i]);
 	}
 	/* forget the segments that left the list */
 	for (i = 0; i < (uint32) e->nsegs; i++)
-		if (e->segs[i].blocks)
+		if (e->segs[i].pages)
 		{
-			pfree(e->segs[i].blocks);
-			pfree(e->segs[i].first_series);
+			pfree(e->segs[i].pages);
+			if (e->segs[i].dir_blocks)
+				pfree(e->segs[i].dir_blocks);
 		}
 	if (e->segs)
 		pfree(e->segs);
@@ -186,9 +212,16 @@ tsdb_segment_page_map(Relation rel, BlockNumber nblocks)
 	{
 		uint32		k;
 
-		for (k = 0; k < segs[i].nblocks; k++)
+		for (k = 0; k < segs[i].npages; k++)
 		{
-			BlockNumber b = segs[i].blocks[k];
+			BlockNumber b = segs[i].pages[k].blkno;
+
+			if (b < nblocks)
+				map[b / 8] |= (bits8) (1 << (b % 8));
+		}
+		for (k = 0; k < segs[i].ndir; k++)
+		{
+			BlockNumber b = segs[i].dir_blocks[k];
 
 			if (b < nblocks)
 				map[b / 8] |= (bits8) (1 << (b % 8));
@@ -200,12 +233,12 @@ tsdb_segment_page_map(Relation rel, BlockNumber nblocks)
 
 /*
  * The directory of a segment listed when tsdb_segment_page_map() last ran
- * for this relation: its pages in chain order and the first series of
- * each.  False if it is not known.
+ * for this relation: its pages in chain order with the key of each one's
+ * first chunk.  False if it is not known.
  */
 bool
 tsdb_segment_directory(Relation rel, uint32 segment_id, uint32 *npages,
-					   const BlockNumber **blocks, const uint32 **first_series)
+					   const TsdbSegmentDirEntry **pages)
 {
 	RelSegPages *e;
 	int			i;
@@ -216,11 +249,10 @@ tsdb_segment_directory(Relation rel, uint32 segment_id, uint32 *npages,
 	if (e == NULL)
 		return false;
 	for (i = 0; i < e->nsegs; i++)
-		if (e->segs[i].segment_id == segment_id && e->segs[i].blocks != NULL)
+		if (e->segs[i].segment_id == segment_id && e->segs[i].pages != NULL)
 		{
-			*npages = e->segs[i].nblocks;
-			*blocks = e->segs[i].blocks;
-			*first_series = e->segs[i].first_series;
+			*npages = e->segs[i].npages;
+			*pages = e->segs[i].pages;
 			return true;
 		}
 	return false;

@@ -152,12 +152,16 @@ list_page_chunks(Relation rel, Page page, BlockNumber blkno,
 	return true;
 }
 
-/* Read one page of a segment's directory and list its chunks. */
+/*
+ * Read one page of a segment found through its directory and list its
+ * chunks; the page must be the segment's and start with the directory's key.
+ */
 static void
 read_segment_page(TsdbReader *r, const TsdbSegmentEntry *seg,
-				  BlockNumber blkno)
+				  const TsdbSegmentDirEntry *de)
 {
 	uint16		offsets[TSDB_SEGMENT_MAX_CHUNKS];
+	BlockNumber blkno = de->blkno;
 	Buffer		buf;
 	Page		page;
 	int			n;
@@ -175,49 +179,78 @@ read_segment_page(TsdbReader *r, const TsdbSegmentEntry *seg,
 						seg->segment_id, RelationGetRelationName(r->rel)),
 				 errdetail("Page %u belongs to segment %u.", blkno,
 						   TsdbPageGetOpaque(page)->segment_id)));
+	if (n > 0)
+	{
+		TsdbChunkInfo info;
+
+		tsdb_chunk_info(r->rel, page, blkno, offsets[0], &info);
+		if (info.series_id != de->series_id || info.min_ts != de->min_ts)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("directory of segment %u of tsdb relation \"%s\" does not match page %u",
+							seg->segment_id, RelationGetRelationName(r->rel), blkno),
+					 errdetail("The page starts with series %u at " INT64_FORMAT ", the directory says series %u at " INT64_FORMAT ".",
+							   info.series_id, info.min_ts, de->series_id, de->min_ts)));
+	}
 	(void) list_page_chunks(r->rel, page, blkno, offsets, n, r);
 	UnlockReleaseBuffer(buf);
 }
 
 /*
- * Can a page whose chunks' series lie in [first, next_first] hold a series
- * wanted?  (A series may go on over several pages.)
+ * Can page "cur", whose chunks run from its key up to "next"'s (NULL for
+ * the last page), hold a sample of a series wanted within [lo, hi]?
+ * Chunks are ordered by (series, min_ts), and the chunks of one series do
+ * not overlap in time (a series' samples are cut into chunks in time
+ * order), so a chunk of series s on this page ends at or before the next
+ * page's first chunk when that chunk is of s too.
  */
 static bool
-page_may_match(const TsdbReadSpec *spec, uint32 first, uint32 next_first)
+page_may_match(const TsdbReadSpec *spec, const TsdbSegmentDirEntry *cur,
+			   const TsdbSegmentDirEntry *next)
 {
+	uint32		last = next ? next->series_id : PG_UINT32_MAX;
 	int			lo = 0;
 	int			hi = spec->nseries;
 
-	/* the first wanted id >= first */
+	/* the first wanted id >= the page's first series */
 	while (lo < hi)
 	{
 		int			mid = lo + (hi - lo) / 2;
 
-		if (spec->series[mid] < first)
+		if (spec->series[mid] < cur->series_id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < spec->nseries && spec->series[lo] <= next_first;
+	for (; lo < spec->nseries && spec->series[lo] <= last; lo++)
+	{
+		uint32		s = spec->series[lo];
+
+		/* the page's first series starts after the range */
+		if (s == cur->series_id && cur->min_ts > spec->hi)
+			continue;
+		/* the series ends on this page before the range starts */
+		if (next && s == next->series_id && next->min_ts < spec->lo)
+			continue;
+		return true;
+	}
+	return false;
 }
 
 /*
  * List the chunks of one segment that can match: through its directory
- * (scan_blocks.c) only the pages that can hold a series wanted, else by
- * walking its chain up to the last series wanted.
+ * (scan_blocks.c) only the pages that can hold a series wanted in the time
+ * range, else by walking its chain up to the last series wanted.
  */
 static void
 list_segment(TsdbReader *r, const TsdbSegmentEntry *seg)
 {
 	uint32		npages;
-	const BlockNumber *blocks;
-	const uint32 *first;
+	const TsdbSegmentDirEntry *dir;
 	uint32		pages;
 
 	if (!r->spec.all_series &&
-		tsdb_segment_directory(r->rel, seg->segment_id, &npages, &blocks,
-							   &first) &&
+		tsdb_segment_directory(r->rel, seg->segment_id, &npages, &dir) &&
 		npages == seg->npages)
 	{
 		uint32		i;
@@ -225,11 +258,10 @@ list_segment(TsdbReader *r, const TsdbSegmentEntry *seg)
 		pages = 0;
 		for (i = 0; i < npages; i++)
 		{
-			uint32		next = i + 1 < npages ? first[i + 1] : PG_UINT32_MAX;
-
-			if (!page_may_match(&r->spec, first[i], next))
+			if (!page_may_match(&r->spec, &dir[i],
+								i + 1 < npages ? &dir[i + 1] : NULL))
 				continue;
-			read_segment_page(r, seg, blocks[i]);
+			read_segment_page(r, seg, &dir[i]);
 			pages++;
 		}
 	}

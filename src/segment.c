@@ -68,6 +68,10 @@ struct TsdbSegmentWriter
 	uint8	   *valbuf;
 	size_t		valcap;
 
+	/* the directory: each page written, with its first chunk's key */
+	TsdbSegmentDirEntry *dir;
+	uint32		dircap;
+
 	/* what finish() reports */
 	BlockNumber first_block;
 	uint32		npages;
@@ -104,8 +108,8 @@ init_image(TsdbSegmentWriter *w, Buffer buf)
  * Write a complete segment page image into its (locked) buffer, linked to
  * "next" (or the chain's end), as a full-page image; release the buffer.
  */
-static void
-put_page(Relation rel, Buffer buf, Page image, BlockNumber next)
+void
+tsdb_segment_put_page(Relation rel, Buffer buf, Page image, BlockNumber next)
 {
 	Page		page = BufferGetPage(buf);
 
@@ -127,11 +131,47 @@ put_page(Relation rel, Buffer buf, Page image, BlockNumber next)
 	UnlockReleaseBuffer(buf);
 }
 
+/*
+ * Note a page's block and first chunk in a growing directory array.  A page
+ * without chunks (none is written, but copies check) takes the key of the
+ * page before it, which keeps the keys in order.
+ */
+static void
+dir_append(TsdbSegmentDirEntry **dir, uint32 *cap, uint32 n,
+		   BlockNumber blkno, Page page)
+{
+	TsdbSegmentDirEntry *e;
+
+	if (n >= *cap)
+	{
+		*cap = Max(*cap * 2, 64);
+		*dir = *dir ? repalloc_huge(*dir, sizeof(TsdbSegmentDirEntry) * *cap) :
+			palloc(sizeof(TsdbSegmentDirEntry) * *cap);
+	}
+	e = &(*dir)[n];
+	e->blkno = blkno;
+	if (TsdbPageGetOpaque(page)->nitems > 0)
+	{
+		TsdbChunkBase base;
+
+		tsdb_chunk_base_get((const uint8 *) page + TSDB_SEGMENT_BASE_OFFSET, &base);
+		e->series_id = base.series_id;
+		e->min_ts = base.min_ts;
+	}
+	else
+	{
+		e->series_id = n > 0 ? (*dir)[n - 1].series_id : 0;
+		e->min_ts = n > 0 ? (*dir)[n - 1].min_ts : PG_INT64_MIN;
+	}
+}
+
 /* Write the page being filled, linked to "next" (or the chain's end). */
 static void
 write_page(TsdbSegmentWriter *w, BlockNumber next)
 {
-	put_page(w->rel, w->buf, (Page) w->image.data, next);
+	dir_append(&w->dir, &w->dircap, w->npages - 1,
+			   BufferGetBlockNumber(w->buf), (Page) w->image.data);
+	tsdb_segment_put_page(w->rel, w->buf, (Page) w->image.data, next);
 	w->buf = InvalidBuffer;
 }
 
@@ -390,6 +430,12 @@ tsdb_segment_writer_finish(TsdbSegmentWriter *w, TsdbSegmentEntry *entry)
 	entry->min_ts = w->nsamples ? w->min_ts : 0;
 	entry->max_ts = w->nsamples ? w->max_ts : 0;
 	entry->nsamples = w->nsamples;
+	entry->dir_block = InvalidBlockNumber;
+	entry->dir_pages = 0;
+	if (w->npages >= TSDB_SEGMENT_DIR_MIN_PAGES)
+		tsdb_segment_dir_write(w->rel, w->segment_id, w->dir, w->npages, entry);
+	if (w->dir)
+		pfree(w->dir);
 	pfree(w->tsbuf);
 	pfree(w->valbuf);
 	pfree(w);
@@ -774,9 +820,13 @@ tsdb_segment_copy(Relation src, const TsdbSegmentEntry *seg, Relation dst,
 	PGAlignedBlock image;
 	Buffer		prev = InvalidBuffer;
 	uint32		pages = 0;
+	TsdbSegmentDirEntry *dir = NULL;
+	uint32		dircap = 0;
 
 	*out = *seg;
 	out->first_block = InvalidBlockNumber;
+	out->dir_block = InvalidBlockNumber;
+	out->dir_pages = 0;
 	while (BlockNumberIsValid(blkno))
 	{
 		Buffer		buf;
@@ -792,7 +842,7 @@ tsdb_segment_copy(Relation src, const TsdbSegmentEntry *seg, Relation dst,
 							seg->segment_id, RelationGetRelationName(src))));
 		newbuf = tsdb_page_alloc(dst, TSDB_PAGE_SEGMENT);
 		if (BufferIsValid(prev))
-			put_page(dst, prev, (Page) image.data, BufferGetBlockNumber(newbuf));
+			tsdb_segment_put_page(dst, prev, (Page) image.data, BufferGetBlockNumber(newbuf));
 		else
 			out->first_block = BufferGetBlockNumber(newbuf);
 		prev = newbuf;
@@ -805,8 +855,15 @@ tsdb_segment_copy(Relation src, const TsdbSegmentEntry *seg, Relation dst,
 		memcpy(image.data, page, BLCKSZ);
 		blkno = TsdbPageGetOpaque(page)->next;
 		UnlockReleaseBuffer(buf);
+		dir_append(&dir, &dircap, pages - 1, BufferGetBlockNumber(newbuf),
+				   (Page) image.data);
 	}
 	if (BufferIsValid(prev))
-		put_page(dst, prev, (Page) image.data, InvalidBlockNumber);
+		tsdb_segment_put_page(dst, prev, (Page) image.data, InvalidBlockNumber);
 	out->npages = pages;
+	/* the pages moved: a directory of their new places */
+	if (pages >= TSDB_SEGMENT_DIR_MIN_PAGES)
+		tsdb_segment_dir_write(dst, seg->segment_id, dir, pages, out);
+	if (dir)
+		pfree(dir);
 }

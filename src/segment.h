@@ -56,6 +56,40 @@
 
 extern int	tsdb_chunk_samples;
 
+/*
+ * A directory entry: one data page and the key of its first chunk.  The
+ * pages' chunks from this key up to the next entry's.
+ */
+typedef struct TsdbSegmentDirEntry
+{
+	BlockNumber blkno;
+	uint32		series_id;
+	int64		min_ts;
+} TsdbSegmentDirEntry;
+
+/*
+ * Segments of fewer pages have no directory: walking their chain costs
+ * fewer reads than a directory page saves, and a directory page would add
+ * 8 kB to a small table (5% of the real data's 140 kB).
+ */
+#define TSDB_SEGMENT_DIR_MIN_PAGES	32
+
+#define TSDB_SEGMENT_DIR_PER_PAGE \
+	((int) (TSDB_SEGMENT_PAGE_CAPACITY / sizeof(TsdbSegmentDirEntry)))
+
+/* segment_dir.c */
+extern void tsdb_segment_dir_write(Relation rel, uint32 segment_id,
+								   const TsdbSegmentDirEntry *entries,
+								   uint32 n, TsdbSegmentEntry *seg);
+extern TsdbSegmentDirEntry *tsdb_segment_dir_read(Relation rel,
+												  const TsdbSegmentEntry *seg,
+												  BlockNumber nblocks,
+												  BlockNumber *dir_blocks);
+
+/* A complete segment or directory page image written to its buffer. */
+extern void tsdb_segment_put_page(Relation rel, Buffer buf, Page image,
+								  BlockNumber next);
+
 /* Writing: compaction feeds sorted samples, series by series. */
 typedef struct TsdbSegmentWriter TsdbSegmentWriter;
 

@@ -104,6 +104,20 @@ $primary->safe_psql('postgres', q{
 	SELECT tsdb.compact('full_seg_t');
 	INSERT INTO full_seg_t VALUES ('c{i="head"}', '2026-01-11', 2);
 	VACUUM FULL full_seg_t;
+	-- segment directories (segments of 32 pages and more): written by a
+	-- compaction, by a merge onto recycled pages, and by VACUUM FULL
+	CREATE TABLE dir_t (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+	INSERT INTO dir_t SELECT 'd{i="' || i % 20 || '"}', '2026-01-12'::timestamptz + (i / 20) * interval '10 s',
+	       (i * 2654435761::int8) % 1000003 / 7.0 FROM generate_series(1, 100000) i;
+	SELECT tsdb.compact('dir_t');
+	INSERT INTO dir_t SELECT 'd{i="' || i % 20 || '"}', '2026-01-13'::timestamptz + (i / 20) * interval '10 s',
+	       (i * 40503::int8) % 1000003 / 7.0 FROM generate_series(1, 50000) i;
+	SELECT tsdb.compact('dir_t', merge => true);
+	VACUUM dir_t;
+	INSERT INTO dir_t SELECT 'd{i="' || i % 20 || '"}', '2026-01-14'::timestamptz + (i / 20) * interval '10 s',
+	       -i FROM generate_series(1, 50000) i;
+	SELECT tsdb.compact('dir_t', merge => true);
+	VACUUM FULL dir_t;
 	-- the merge policy (levels moved up in place, merges in the compaction's
 	-- transaction) and retention: a segment retired whole, one rewritten
 	-- without its old samples, consumed head runs, the empty entry of a
@@ -151,6 +165,9 @@ my @queries = (
 	'SELECT reloptions FROM pg_class WHERE relname = \'ret_t\'',
 	'SELECT * FROM tsdb.chunks(\'cmp_t\') ORDER BY blkno, chunk_offset',
 	'SELECT * FROM tsdb.page_types(\'m\')',
+	'SELECT segment_id, first_block, pages, directory_pages, samples FROM tsdb.segments(\'dir_t\') ORDER BY 1',
+	'SELECT count(*), sum(value) FROM dir_t WHERE series = \'d{i="7"}\' AND ts >= \'2026-01-13 01:00\' AND ts < \'2026-01-13 02:00\'',
+	'SELECT series, ts, float8send(value) FROM dir_t ORDER BY 1, 2, 3',
 );
 for my $q (@queries)
 {
@@ -158,6 +175,10 @@ for my $q (@queries)
 	my $s = $standby->safe_psql('postgres', $q);
 	is($s, $p, "standby equals primary: $q");
 }
+cmp_ok($primary->safe_psql('postgres', q{SELECT directory_pages FROM tsdb.segments('dir_t')}),
+	'>=', 1, 'the big segment has a directory');
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM dir_t WHERE series = 'd{i="7"}' AND ts >= '2026-01-13 01:00' AND ts < '2026-01-13 02:00'}),
+	'360', 'an hour of one series through the directory');
 cmp_ok($primary->safe_psql('postgres', q{SELECT pages FROM tsdb.page_types('m') WHERE page_type = 'dictionary'}),
 	'>=', 3, 'the series dictionary spans several pages');
 is($primary->safe_psql('postgres', q{SELECT count(*) FROM m WHERE series = 'rolled_back'}), '0',

@@ -34,7 +34,7 @@ my $rows = $node->safe_psql('postgres', qq{
 	SELECT record_type, description FROM pg_get_wal_records_info('$start', '$end')
 	 WHERE resource_manager = 'tsdb' ORDER BY start_lsn});
 note($rows);
-like($rows, qr/^INIT_META\|format version 4, storage id \d+$/m, 'INIT_META described');
+like($rows, qr/^INIT_META\|format version 5, storage id \d+$/m, 'INIT_META described');
 like($rows, qr/^NEW_SERIES\|series id 1, new dictionary page$/m, 'first NEW_SERIES described');
 like($rows, qr/^NEW_SERIES\|series id 2$/m, 'second NEW_SERIES described');
 like($rows, qr/^HEAD_APPEND\|1 samples, new run at offset 24, new head page$/m, 'first HEAD_APPEND');

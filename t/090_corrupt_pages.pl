@@ -31,6 +31,12 @@ $node->safe_psql('postgres', q{
 	       CASE WHEN s % 2 = 0 THEN s ELSE (t * 7919 % 1000) * 0.001 + s END
 	  FROM generate_series(1, 60) s, generate_series(1, 400) t;
 	SELECT tsdb.compact('c');
+	-- a segment big enough to have a directory page
+	CREATE TABLE d (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+	INSERT INTO d SELECT format('n{i="%s"}', s)::tsdb.labels,
+	       '2026-01-01'::timestamptz + t * interval '10 s', (t * 2654435761 + s) % 1000003 / 7.0
+	  FROM generate_series(1, 10) s, generate_series(1, 5000) t;
+	SELECT tsdb.compact('d');
 	CHECKPOINT;
 });
 my $total = $node->safe_psql('postgres', 'SELECT count(*) FROM c');
@@ -48,8 +54,16 @@ my ($first, $second, $last) = ($chunks[0], $chunks[1], $chunks[-1]);
 
 my $file = $node->data_dir . '/' . $node->safe_psql('postgres', q{SELECT pg_relation_filepath('c')});
 my $saved = $node->basedir . '/c.saved';
+my $dfile = $node->data_dir . '/' . $node->safe_psql('postgres', q{SELECT pg_relation_filepath('d')});
+my $dsaved = $node->basedir . '/d.saved';
+is($node->safe_psql('postgres', q{SELECT directory_pages FROM tsdb.segments('d')}), '1',
+	'the big segment has a directory page');
+my $d_total = $node->safe_psql('postgres', q{SELECT count(*) FROM d WHERE series = 'n{i="7"}'});
+is($d_total, '5000', 'one series of the big segment reads through its directory');
 $node->stop;
 copy($file, $saved) or die "copy: $!";
+copy($dfile, $dsaved) or die "copy: $!";
+my $query = 'SELECT count(*) FROM c';
 
 # Overwrite bytes at an offset of block $target.
 my $target = $blk;
@@ -82,7 +96,7 @@ sub damaged_with
 	$change->();
 	$node->start;
 	my ($rc, $out, $err) = $node->psql('postgres',
-		"\\set VERBOSITY verbose\nSELECT count(*) FROM c");
+		"\\set VERBOSITY verbose\n$query");
 	$node->stop;
 	isnt($rc, 0, "$what: the scan fails");
 	like($err, $error_re, "$what: reported as data corruption where it is");
@@ -140,10 +154,42 @@ damaged_with('a dictionary page cut off by pd_lower',
 	sub { patch(12, pack('v', unpack('v', read_bytes(12, 2)) - 1)) },
 	$dict_error, qr/An entry/);
 $target = $blk;
+copy($saved, $file) or die "restore: $!";
+
+# A segment directory: found by its page type (bytes 6-7 of the special
+# space); its entries (block, series id, min_ts: 16 bytes each) follow the
+# page header.  A query of two series (ids 1 and 7: the first page is
+# series 1's) reads it first.
+($file, $saved) = ($dfile, $dsaved);
+$query = q{SELECT count(*) FROM d WHERE series @@ '{i=~"1|7"}'};
+$target = 0;
+while (unpack('v', read_bytes(8192 - 16 + 6, 2)) != 6) { $target++ }
+note("directory page at block $target");
+my $dir_error = qr/ERROR:  XX001: directory of segment \d+ of tsdb relation "d" is corrupted at block \d+/;
+damaged_with('directory keys out of order',
+	sub { patch(24 + 16 * 3 + 4, pack('V', 0xFFFFFF)) },
+	$dir_error, qr/out of \(series, time\) order/);
+damaged_with('a wrong directory entry count',
+	sub { patch(8192 - 16 + 4, pack('v', unpack('v', read_bytes(8192 - 16 + 4, 2)) - 1)) },
+	$dir_error, qr/entry count does not match/);
+damaged_with('a directory of another segment',
+	sub { patch(8192 - 16 + 12, pack('V', 999)) },
+	$dir_error, qr/belongs to another segment/);
+damaged_with('a block listed twice',
+	sub { patch(24 + 16 * 2, read_bytes(24 + 16 * 1, 4)) },
+	$dir_error, qr/lists a block twice/);
+# an entry's key changed but still in order: the page read says so
+damaged_with('a directory key that does not match its page',
+	sub { patch(24 + 16 * 0 + 8, pack('q<', unpack('q<', read_bytes(24 + 8, 8)) - 1)) },
+	qr/ERROR:  XX001: directory of segment \d+ of tsdb relation "d" does not match page \d+/,
+	qr/The page starts with series/);
+copy($dsaved, $dfile) or die "restore: $!";
 
 # Restored, everything reads again.
 copy($saved, $file) or die "restore: $!";
 $node->start;
 is($node->safe_psql('postgres', 'SELECT count(*) FROM c'), $total, 'restored file reads in full');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM d WHERE series = 'n{i="7"}'}), $d_total,
+	'restored directory reads');
 $node->stop;
 done_testing();
