@@ -15,6 +15,9 @@
 #                    read per second inside the server
 #   cold series_1h   each query right after a restart with the OS page cache
 #                    dropped, COLD_ROUNDS times
+#   rows_floor       the rows of series_1d_rows from a small heap table read
+#                    whole: what one backend sends when finding them is free
+#   select1          SELECT 1: the per-query floor of pgbench and the server
 #
 # When tsdb.enable_pushdown exists, every tsdb workload also runs with it
 # off (the plain sequential scan), and EXPLAIN ANALYZE of the 1 h query is
@@ -138,6 +141,15 @@ SELECT count(*), sum(value) FROM @TBL@
  WHERE series = (SELECT labels FROM bench_series WHERE id = :sid)
    AND ts >= to_timestamp(:t) AND ts < to_timestamp(:t + 86400);
 SQL
+# floors: what one backend sends when the rows cost nothing to find (one
+# day of one series copied into a small heap table, read whole), and a
+# query that reads nothing
+w rows_floor <<'SQL'
+SELECT ts, value FROM @TBL@;
+SQL
+w select1 <<'SQL'
+SELECT 1;
+SQL
 chown -R postgres:postgres "$DIR/scripts" "$DIR/logs"
 
 script() {
@@ -184,6 +196,11 @@ for wl in series_1d_rows series_1d_agg; do
 	bench $wl rd_heap on 1 $PER_DAY
 	for pd in $modes; do bench $wl rd_tsdb $pd 1 $PER_DAY; done
 done
+psql -q -c "CREATE TABLE rd_floor AS SELECT ts, value FROM rd_heap
+	WHERE series = (SELECT labels FROM bench_series WHERE id = 1)
+	  AND ts >= to_timestamp($T0) AND ts < to_timestamp($T0 + 86400)" -c "VACUUM ANALYZE rd_floor"
+bench rows_floor rd_floor on 1 $PER_DAY
+bench select1 none on 1 1
 
 # cold: each query on a restarted server with the OS page cache dropped
 COLD_NOTE="server restarted and the OS page cache dropped before each query"
@@ -220,7 +237,8 @@ report() {
 	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 	psql -At -F ' | ' <<'SQL' | sed -e 's/^/| /' -e 's/$/ |/'
 SELECT workload,
-       CASE WHEN tbl = 'rd_heap' THEN 'heap + btree' WHEN pushdown THEN 'tsdb' ELSE 'tsdb, pushdown off' END,
+       CASE WHEN tbl = 'rd_heap' THEN 'heap + btree' WHEN tbl = 'rd_floor' THEN 'floor: heap of 1 day of 1 series, read whole'
+            WHEN tbl = 'none' THEN 'floor: no table' WHEN pushdown THEN 'tsdb' ELSE 'tsdb, pushdown off' END,
        clients, round(tps::numeric, 1), round((tps * rows_per_txn)::numeric), p50, p95, p99
   FROM results ORDER BY workload, clients, tbl, pushdown DESC;
 SQL
@@ -246,6 +264,15 @@ SQL
 		echo '```'
 		psql -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) SELECT ts, value FROM $tbl
 			WHERE series = '${labels//\'/\'\'}' AND ts >= to_timestamp($T0 + 86400) AND ts < to_timestamp($T0 + 90000)"
+		echo '```'
+	done
+	echo
+	echo "EXPLAIN ANALYZE of the latest sample of each series of one host (DISTINCT ON):"
+	echo
+	for tbl in rd_tsdb rd_heap; do
+		echo '```'
+		psql -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) SELECT DISTINCT ON (series) series, ts, value FROM $tbl
+			WHERE series @@ '{instance=\"host-0000:9100\"}' ORDER BY series, ts DESC"
 		echo '```'
 	done
 }

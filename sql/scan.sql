@@ -77,8 +77,8 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
   SELECT count(*) FROM sc WHERE series @@ '{job="api"}' AND ts >= '2026-01-03';
 
--- Time order for one series: no Sort, and the newest sample costs no chunk
--- (it is in the head), the oldest one chunk.
+-- Time order for one series: no Sort, and the newest sample costs no segment
+-- page and no chunk (it is in the head), the oldest one chunk.
 EXPLAIN (COSTS OFF)
   SELECT * FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}' ORDER BY ts DESC LIMIT 1;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
@@ -230,6 +230,70 @@ SELECT * FROM both_ways($q$SELECT w.series, w.lo, x.n, x.v, x.m FROM sd_windows 
   LATERAL (SELECT count(*) AS n, min(value) AS v, max(value) AS m FROM sd
             WHERE series = w.series AND ts >= w.lo + interval '2 days' AND ts < w.lo + interval '2 days 40 min') x$q$);
 SELECT count(*), sum(value) FROM sd;
+
+-- Time order through the directory: the oldest sample after a bound and
+-- the newest before one cost a page and a chunk, not the series' pages.
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT ts FROM sd WHERE series = 'noise{s="05"}' ORDER BY ts DESC LIMIT 1;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT ts FROM sd WHERE series = 'noise{s="05"}' AND ts >= '2026-01-01 12:00' ORDER BY ts LIMIT 1;
+SELECT * FROM both_ways($q$SELECT w.series, w.lo, x.ts FROM sd_windows w,
+  LATERAL (SELECT ts FROM sd WHERE series = w.series AND ts >= w.lo ORDER BY ts LIMIT 3) x$q$);
+
+-- DISTINCT ON (series) ... ORDER BY series, ts DESC: each series' newest
+-- samples only ("Latest"), under the Sort and Unique.
+EXPLAIN (COSTS OFF)
+  SELECT DISTINCT ON (series) series, ts, value FROM sd
+   WHERE series @@ '{s=~"0[3-6]"}' ORDER BY series, ts DESC;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT DISTINCT ON (series) series, ts, value FROM sd
+   WHERE series @@ '{s=~"0[3-6]"}' ORDER BY series, ts DESC;
+SELECT DISTINCT ON (series) series, ts, value FROM sd
+ WHERE series @@ '{s=~"0[3-6]"}' ORDER BY series, ts DESC;
+SELECT * FROM both_ways($q$SELECT DISTINCT ON (series) series, ts, value FROM sd
+  WHERE series @@ '{s=~".*"}' ORDER BY series, ts DESC$q$);
+SELECT * FROM both_ways($q$SELECT DISTINCT ON (series) series, ts, value FROM sd
+  WHERE series @@ '{s=~"0."}' AND ts < '2026-01-01 13:37' ORDER BY series, ts DESC$q$);
+SELECT * FROM both_ways($q$SELECT DISTINCT ON (series) series, ts, value FROM sd
+  WHERE series @@ '{s=~"1."}' AND ts BETWEEN '2026-01-01 03:00' AND '2026-01-01 04:00' ORDER BY series, ts DESC$q$);
+SELECT * FROM both_ways($q$SELECT DISTINCT ON (series) ts FROM sd
+  WHERE series @@ '{s="nope"}' ORDER BY series, ts DESC$q$);
+-- the head: newer samples, an older one, a series only in the head, and
+-- samples tied at a series' newest timestamp (the ORDER BY picks one)
+SELECT * FROM both_ways($q$SELECT DISTINCT ON (series) series, ts, value FROM sc
+  WHERE series -> 'job' = 'db' ORDER BY series, ts DESC$q$);
+INSERT INTO sd VALUES ('noise{s="03"}', '2026-01-03 09:00', 1), ('noise{s="03"}', '2026-01-03 09:00', -1),
+  ('noise{s="04"}', '2026-01-01 00:00:05', 7), ('noise{s="99"}', '2026-01-01', 9),
+  ('noise{s="05"}', '2026-01-03 05:59:50', -5), ('noise{s="05"}', '2026-01-03 05:59:50', 1e9);
+SELECT DISTINCT ON (series) series, ts, value FROM sd
+ WHERE series @@ '{s=~"0[345]|99"}' ORDER BY series, ts DESC, value;
+SELECT DISTINCT ON (series) series, ts, value FROM sd
+ WHERE series @@ '{s=~"0[345]|99"}' ORDER BY series, ts DESC, value DESC;
+SELECT DISTINCT ON (series) series, ts, value FROM sd
+ WHERE series = 'noise{s="05"}' ORDER BY series, ts DESC, abs(value - 116826);
+SELECT * FROM both_ways($q$SELECT DISTINCT ON (series) series, ts, value FROM sd
+  WHERE series @@ '{s=~".*"}' ORDER BY series, ts DESC, value$q$);
+-- a generic plan: the bound is a Param evaluated at each execution
+PREPARE latest(timestamptz) AS SELECT DISTINCT ON (series) series, ts, value FROM sd
+  WHERE series @@ '{s=~"0[1-3]"}' AND ts <= $1 ORDER BY series, ts DESC, value;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (COSTS OFF) EXECUTE latest('2026-01-01 10:00');
+EXECUTE latest('2026-01-01 10:00');
+EXECUTE latest('2026-01-03 10:00');
+RESET plan_cache_mode;
+DEALLOCATE latest;
+-- not "Latest": a clause that is not pushed must filter before the newest
+-- sample is picked; ascending order; an expression; no series filter
+EXPLAIN (COSTS OFF) SELECT DISTINCT ON (series) series, ts FROM sd
+  WHERE series @@ '{s="05"}' AND value > 100 ORDER BY series, ts DESC;
+SELECT * FROM both_ways($q$SELECT DISTINCT ON (series) series, ts, value FROM sd
+  WHERE series @@ '{s=~"0."}' AND value < 100 ORDER BY series, ts DESC, value$q$);
+EXPLAIN (COSTS OFF) SELECT DISTINCT ON (series) series, ts FROM sd
+  WHERE series @@ '{s="05"}' ORDER BY series, ts;
+EXPLAIN (COSTS OFF) SELECT DISTINCT ON (series::text) series, ts FROM sd
+  WHERE series @@ '{s="05"}' ORDER BY series::text, ts DESC;
+EXPLAIN (COSTS OFF) SELECT DISTINCT ON (series) series, ts FROM sd
+  WHERE ts > '2026-01-01 23:00' ORDER BY series, ts DESC;
 
 -- Queries that are not pushed down: no TsdbScan.
 EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE value > 5;

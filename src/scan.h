@@ -78,18 +78,26 @@ typedef struct TsdbReadSpec
 	int64		hi;
 	int			order;			/* 0: any, 1: ts ascending, -1: descending
 								 * (at most one series then) */
+	bool		latest;			/* only each series' samples at its newest
+								 * ts in range, by series (not all_series) */
 } TsdbReadSpec;
 
 typedef struct TsdbReader TsdbReader;
 
-/* scan_read.c */
-extern TsdbReader *tsdb_reader_begin(Relation rel, Snapshot snapshot,
-									 const TsdbReadSpec *spec,
-									 TsdbScanCounters *counters);
+/*
+ * scan_read.c.  A reader is made once per scan node, in a context that
+ * outlives rescans, and started again for every (re)scan: its buffers are
+ * kept.  The spec's series array must last until the next start.
+ */
+extern TsdbReader *tsdb_reader_create(Relation rel, TsdbScanCounters *counters);
+extern void tsdb_reader_start(TsdbReader *r, Snapshot snapshot,
+							  const TsdbReadSpec *spec);
 extern bool tsdb_reader_next(TsdbReader *r, TsdbSample *out);
 
 /* scan_blocks.c */
-extern bits8 *tsdb_segment_page_map(Relation rel, BlockNumber nblocks);
+extern const BlockNumber *tsdb_head_candidates(Relation rel,
+											   BlockNumber nblocks,
+											   uint32 *n);
 struct TsdbSegmentDirEntry;
 extern bool tsdb_segment_directory(Relation rel, uint32 segment_id,
 								   uint32 *npages,

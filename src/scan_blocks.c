@@ -56,6 +56,15 @@ typedef struct RelSegPages
 	MemoryContext cxt;
 	SegPages   *segs;
 	int			nsegs;
+
+	/*
+	 * Blocks 1 .. head_nblocks-1 that are not pages of the listed segments,
+	 * as of the last call; recomputed when the list or the size changes.
+	 */
+	BlockNumber *head_blocks;
+	uint32		nhead;
+	BlockNumber head_nblocks;
+	bool		head_valid;
 } RelSegPages;
 
 static HTAB *seg_pages = NULL;
@@ -155,25 +164,29 @@ rel_entry(Relation rel, uint64 storage_id)
 									   ALLOCSET_SMALL_SIZES);
 		e->segs = NULL;
 		e->nsegs = 0;
+		e->head_blocks = NULL;
+		e->nhead = 0;
+		e->head_valid = false;
 	}
 	return e;
 }
 
-/*
- * A bitmap of nblocks bits (palloc'd in the current context): set for the
- * pages of every segment the metapage lists now, directories included.
- */
-bits8 *
-tsdb_segment_page_map(Relation rel, BlockNumber nblocks)
+/* Bring e's segments in line with the metapage's list; true if it changed. */
+static bool
+sync_segments(Relation rel, RelSegPages *e, const TsdbMetaPageData *meta,
+			  BlockNumber nblocks)
 {
-	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
-	bits8	   *map = palloc0(nblocks / 8 + 1);
-	RelSegPages *e;
 	SegPages   *segs;
+	bool		changed;
 	uint32		i;
 
-	tsdb_read_meta(rel, meta);
-	e = rel_entry(rel, meta->storage_id);
+	changed = (uint32) e->nsegs != meta->nsegments;
+	for (i = 0; !changed && i < meta->nsegments; i++)
+		changed = e->segs[i].segment_id != meta->segments[i].segment_id ||
+			(e->segs[i].pages == NULL &&
+			 BlockNumberIsValid(meta->segments[i].first_block));
+	if (!changed)
+		return false;
 
 	/* the listed segments' pages: remembered, or read */
 	segs = MemoryContextAllocZero(e->cxt,
@@ -207,32 +220,72 @@ tsdb_segment_page_map(Relation rel, BlockNumber nblocks)
 		pfree(e->segs);
 	e->segs = segs;
 	e->nsegs = meta->nsegments;
+	return true;
+}
 
-	for (i = 0; i < (uint32) e->nsegs; i++)
+/* The blocks below nblocks that are not pages of e's segments. */
+static void
+compute_head_blocks(RelSegPages *e, BlockNumber nblocks)
+{
+	bits8	   *map = palloc0(nblocks / 8 + 1);
+	BlockNumber b;
+	int			i;
+
+	for (i = 0; i < e->nsegs; i++)
 	{
 		uint32		k;
 
-		for (k = 0; k < segs[i].npages; k++)
+		for (k = 0; k < e->segs[i].npages; k++)
 		{
-			BlockNumber b = segs[i].pages[k].blkno;
-
+			b = e->segs[i].pages[k].blkno;
 			if (b < nblocks)
 				map[b / 8] |= (bits8) (1 << (b % 8));
 		}
-		for (k = 0; k < segs[i].ndir; k++)
+		for (k = 0; k < e->segs[i].ndir; k++)
 		{
-			BlockNumber b = segs[i].dir_blocks[k];
-
+			b = e->segs[i].dir_blocks[k];
 			if (b < nblocks)
 				map[b / 8] |= (bits8) (1 << (b % 8));
 		}
 	}
-	pfree(meta);
-	return map;
+	if (e->head_blocks)
+		pfree(e->head_blocks);
+	e->nhead = 0;
+	e->head_blocks = MemoryContextAlloc(e->cxt,
+										sizeof(BlockNumber) * Max(nblocks, 1));
+	for (b = 1; b < nblocks; b++)
+		if (!(map[b / 8] & (1 << (b % 8))))
+			e->head_blocks[e->nhead++] = b;
+	pfree(map);
+	e->head_nblocks = nblocks;
+	e->head_valid = true;
 }
 
 /*
- * The directory of a segment listed when tsdb_segment_page_map() last ran
+ * The blocks 1 .. nblocks-1 that can hold head runs: every block but the
+ * pages of the segments the metapage lists now, directories included, in
+ * block order.  Also brings the directories of those segments up to date
+ * for tsdb_segment_directory().  The array belongs to this module and
+ * lasts until the next call for the same relation: callers copy it.
+ */
+const BlockNumber *
+tsdb_head_candidates(Relation rel, BlockNumber nblocks, uint32 *n)
+{
+	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
+	RelSegPages *e;
+
+	tsdb_read_meta(rel, meta);
+	e = rel_entry(rel, meta->storage_id);
+	if (sync_segments(rel, e, meta, nblocks) || !e->head_valid ||
+		e->head_nblocks != nblocks)
+		compute_head_blocks(e, nblocks);
+	pfree(meta);
+	*n = e->nhead;
+	return e->head_blocks;
+}
+
+/*
+ * The directory of a segment listed when tsdb_head_candidates() last ran
  * for this relation: its pages in chain order with the key of each one's
  * first chunk.  False if it is not known.
  */

@@ -43,13 +43,16 @@ typedef struct TsdbScanState
 	char	  **names;			/* LABEL_EQ: the label */
 	ExprState **values;			/* each clause's other side */
 	int			order;
+	bool		latest;			/* DISTINCT ON (series) ... ts DESC */
 	bool		need_labels;
 	const TsdbColumns *cols;
+
+	/* made once: its buffers outlive rescans */
+	TsdbReader *reader;
 
 	/* per (re)scan, in scan_cxt */
 	MemoryContext scan_cxt;
 	bool		started;
-	TsdbReader *reader;
 	TsdbSeriesCache *series;
 
 	TsdbScanCounters counters;
@@ -107,11 +110,13 @@ begin_scan(CustomScanState *node, EState *estate, int eflags)
 	}
 	st->order = linitial_int(flags);
 	st->need_labels = lsecond_int(flags) != 0;
+	st->latest = lthird_int(flags) != 0;
 	st->cols = tsdb_columns(node->ss.ss_currentRelation);
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt, "TsdbScan",
 										 ALLOCSET_DEFAULT_SIZES);
 	st->started = false;
-	st->reader = NULL;
+	st->reader = tsdb_reader_create(node->ss.ss_currentRelation,
+									&st->counters);
 }
 
 /* Keep in ids[] (sorted) only those also in other[] (sorted). */
@@ -234,6 +239,7 @@ start_scan(TsdbScanState *st)
 	spec.lo = PG_INT64_MIN;
 	spec.hi = PG_INT64_MAX;
 	spec.order = st->order;
+	spec.latest = st->latest;
 	st->series = tsdb_series_cache(rel);
 
 	for (i = 0; i < st->npushed && !none; i++)
@@ -285,8 +291,7 @@ start_scan(TsdbScanState *st)
 	if (IsMVCCSnapshot(estate->es_snapshot))
 		PredicateLockRelation(rel, estate->es_snapshot);
 	pgstat_count_heap_scan(rel);
-	st->reader = tsdb_reader_begin(rel, estate->es_snapshot, &spec,
-								   &st->counters);
+	tsdb_reader_start(st->reader, estate->es_snapshot, &spec);
 	st->started = true;
 	MemoryContextSwitchTo(old);
 }
@@ -360,7 +365,6 @@ rescan(CustomScanState *node)
 
 	/* Params may have changed: evaluate everything again */
 	MemoryContextReset(st->scan_cxt);
-	st->reader = NULL;
 	st->started = false;
 	ExecScanReScan(&node->ss);
 }
@@ -420,6 +424,8 @@ explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Time Filter", time, es);
 	if (st->order != 0)
 		ExplainPropertyText("Order", st->order > 0 ? "ts" : "ts DESC", es);
+	if (st->latest)
+		ExplainPropertyText("Latest", "per series", es);
 	if (!es->analyze)
 		return;
 	if (series)

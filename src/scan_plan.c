@@ -43,6 +43,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/selfuncs.h"
 #include "utils/typcache.h"
 
 #include "am.h"
@@ -58,7 +59,8 @@ static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
  *	PRIV_KINDS	IntList, a TsdbPushKind per pushed clause
  *	PRIV_ARGNOS	IntList, which argument of the clause holds v (0 or 1)
  *	PRIV_NAMES	List of String: the label name of LABEL_EQ, "" otherwise
- *	PRIV_FLAGS	IntList: order (0, 1, -1), labels column needed (0/1)
+ *	PRIV_FLAGS	IntList: order (0, 1, -1), labels column needed (0/1),
+ *				latest mode (0/1)
  * custom_exprs (plan) / PRIV_CLAUSES (path): the pushed clauses.
  */
 #define PRIV_KINDS		0
@@ -286,9 +288,74 @@ uses_system_columns(RelOptInfo *rel)
 	return false;
 }
 
+static bool
+is_rel_var(Node *node, Index relid, AttrNumber attno)
+{
+	return node && IsA(node, Var) &&
+		((Var *) node)->varno == (int) relid &&
+		((Var *) node)->varattno == attno &&
+		((Var *) node)->varlevelsup == 0;
+}
+
+/*
+ * Is the query SELECT DISTINCT ON (series) ... FROM this table alone
+ * ORDER BY series, ts DESC [, ...], with a series filter and every clause
+ * pushed?  Then a path that returns only each series' samples at its
+ * newest timestamp (the "latest" mode of scan_read.c) gives the Unique
+ * above the same rows: it keeps, per series, the first row in ORDER BY
+ * order, and that row is among them.  A clause that is not pushed would
+ * have to drop rows before the newest one is picked, a volatile function
+ * in the target list would run on fewer rows, aggregates, windows, SRFs
+ * and grouping see every row: none of those.
+ */
+static bool
+latest_query(PlannerInfo *root, RelOptInfo *rel, const TsdbColumns *cols,
+			 const PushOps *ops, const PushSet *set)
+{
+	Query	   *parse = root->parse;
+	SortGroupClause *distinct;
+	SortGroupClause *first;
+	SortGroupClause *second;
+	TargetEntry *tle;
+	ListCell   *lc;
+	bool		series_filter = false;
+
+	if (parse->commandType != CMD_SELECT || !parse->hasDistinctOn ||
+		parse->hasAggs || parse->groupClause != NIL ||
+		parse->groupingSets != NIL || parse->havingQual != NULL ||
+		parse->hasWindowFuncs || parse->hasTargetSRFs ||
+		parse->setOperations != NULL || parse->rowMarks != NIL ||
+		rel->reloptkind != RELOPT_BASEREL || rel->lateral_relids != NULL ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON ||
+		list_length(parse->distinctClause) != 1 ||
+		list_length(parse->sortClause) < 2)
+		return false;
+	foreach(lc, set->kinds)
+		if (!TSDB_PUSH_IS_TIME((TsdbPushKind) lfirst_int(lc)))
+			series_filter = true;
+	if (!series_filter)
+		return false;
+
+	distinct = linitial(parse->distinctClause);
+	first = linitial(parse->sortClause);
+	second = lsecond(parse->sortClause);
+	if (first->tleSortGroupRef != distinct->tleSortGroupRef ||
+		distinct->eqop != ops->labels_eq)
+		return false;
+	tle = get_sortgroupclause_tle(distinct, parse->targetList);
+	if (!is_rel_var((Node *) tle->expr, rel->relid, cols->labels + 1))
+		return false;
+	tle = get_sortgroupclause_tle(second, parse->targetList);
+	if (!is_rel_var((Node *) tle->expr, rel->relid, cols->ts + 1) ||
+		second->sortop != ops->ts_ops[BTGreaterStrategyNumber])
+		return false;
+	return !contain_volatile_functions((Node *) parse->targetList);
+}
+
 static CustomPath *
 make_path(PlannerInfo *root, RelOptInfo *rel, const PushSet *set,
-		  Cost seq_cost, Selectivity sel, int order, List *pathkeys)
+		  Cost seq_cost, Selectivity sel, int order, List *pathkeys,
+		  double latest_rows)
 {
 	CustomPath *cpath = makeNode(CustomPath);
 	Relids		required_outer = rel->lateral_relids;
@@ -310,7 +377,21 @@ make_path(PlannerInfo *root, RelOptInfo *rel, const PushSet *set,
 	 * chunk headers and the head: never more than the sequential scan.
 	 */
 	total = seq_cost * (0.05 + 0.95 * sel);
-	if (order == 0)
+	if (latest_rows > 0)
+	{
+		/*
+		 * The head, then about a page and a chunk per series: never more
+		 * than reading every matching sample (a little less, so that it
+		 * wins a tie), and far fewer rows for the Sort and Unique.
+		 */
+		Cost		per_series = 2 * random_page_cost + 1000 * cpu_operator_cost;
+
+		cpath->path.rows = latest_rows;
+		cpath->path.startup_cost = seq_cost * 0.05;
+		cpath->path.total_cost = Min(total * 0.99, cpath->path.startup_cost +
+									 latest_rows * per_series);
+	}
+	else if (order == 0)
 	{
 		cpath->path.startup_cost = 0;
 		cpath->path.total_cost = total;
@@ -325,7 +406,7 @@ make_path(PlannerInfo *root, RelOptInfo *rel, const PushSet *set,
 	cpath->flags = CUSTOMPATH_SUPPORT_PROJECTION;
 	cpath->custom_paths = NIL;
 	cpath->custom_private = list_make5(set->kinds, set->argnos, set->names,
-									   list_make2_int(order, 1),
+									   list_make3_int(order, 1, latest_rows > 0),
 									   set->clauses);
 	cpath->methods = &tsdb_path_methods;
 	return cpath;
@@ -342,6 +423,8 @@ tsdb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	ListCell   *lc;
 	Cost		seq_cost = -1;
 	Selectivity sel;
+	int			nclauses = 0;
+	int			npushed = 0;
 
 	if (prev_set_rel_pathlist_hook)
 		prev_set_rel_pathlist_hook(root, rel, rti, rte);
@@ -366,10 +449,14 @@ tsdb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	foreach(lc, rel->baserestrictinfo)
 	{
 		RestrictInfo *ri = lfirst(lc);
+		int			before = list_length(set.clauses);
 
 		if (ri->pseudoconstant)
 			continue;
+		nclauses++;
 		consider_clause(root, rel, ri->clause, &cols, &ops, &set);
+		if (list_length(set.clauses) > before)
+			npushed++;
 	}
 	if (set.clauses == NIL)
 		return;
@@ -386,7 +473,18 @@ tsdb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	sel = clauselist_selectivity(root, set.clauses, rel->relid, JOIN_INNER,
 								 NULL);
 
-	add_path(rel, (Path *) make_path(root, rel, &set, seq_cost, sel, 0, NIL));
+	add_path(rel, (Path *) make_path(root, rel, &set, seq_cost, sel, 0, NIL, 0));
+	if (npushed == nclauses && latest_query(root, rel, &cols, &ops, &set))
+	{
+		Var		   *series = makeVar(rel->relid, cols.labels + 1,
+									 ops.labels_type, -1, InvalidOid, 0);
+		double		groups;
+
+		groups = estimate_num_groups(root, list_make1(series), rel->rows,
+									 NULL, NULL);
+		add_path(rel, (Path *) make_path(root, rel, &set, seq_cost, sel, 0,
+										 NIL, Max(groups, 1.0)));
+	}
 
 	if (set.one_series)
 	{
@@ -406,7 +504,7 @@ tsdb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 			pathkeys = truncate_useless_pathkeys(root, rel, pathkeys);
 			if (pathkeys != NIL)
 				add_path(rel, (Path *) make_path(root, rel, &set, seq_cost,
-												 sel, order, pathkeys));
+												 sel, order, pathkeys, 0));
 		}
 	}
 }
@@ -453,10 +551,11 @@ plan_tsdb_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_private =
 		list_make4(list_nth(priv, PRIV_KINDS), list_nth(priv, PRIV_ARGNOS),
 				   list_nth(priv, PRIV_NAMES),
-				   list_make2_int(linitial_int(flags),
+				   list_make3_int(linitial_int(flags),
 								  needs_labels(rel->relid, labels_attno,
 											   list_concat_copy(rel->reltarget->exprs, tlist),
-											   cscan->scan.plan.qual)));
+											   cscan->scan.plan.qual),
+								  lthird_int(flags)));
 	cscan->custom_scan_tlist = NIL;
 	cscan->methods = &tsdb_plan_methods;
 	return &cscan->scan.plan;

@@ -2,24 +2,38 @@
  *
  * scan_read.c
  *	  TsdbScan's reading: the samples of some series within a time range,
- *	  deciding from segment entries and chunk headers what not to decode.
+ *	  deciding from segment directories and chunk headers what not to read.
  *
- * At the start, the segments the snapshot sees (the same rules as the
- * sequential scan: tsdb_visible_segments) are pruned by their time range;
- * the page chains of the others are walked, and the chunks whose series
- * and time range can match are listed from their headers, without decoding.
- * Chunks are ordered by (series, min_ts) across a chain, so the walk stops
- * at the first page whose first chunk is past the highest series wanted.
- * Then the listed chunks are decoded one at a time and the head pages are
- * read one at a time (visible runs only, tsdb_head_page_read), both
- * filtered sample by sample.
+ * At each (re)start, the segments the snapshot sees (the same rules as the
+ * sequential scan: tsdb_visible_segments) are pruned by their time range.
+ * A big segment's directory (scan_blocks.c) gives the key, (series,
+ * min_ts), of the first chunk of each of its pages; chunks are ordered by
+ * that key and one series' chunks do not overlap in time, so the pages
+ * that can hold a series wanted in the range are found by binary search,
+ * and only they are read.  A small segment has no directory: its chain is
+ * walked up to the last series wanted.  The chunks that can match are
+ * listed from their headers, without decoding.
+ *
+ * In any order, the listed chunks are decoded one at a time, then the head
+ * pages are read one at a time (visible runs only, tsdb_head_page_read),
+ * both filtered sample by sample.
  *
  * In time order (one series), the head's matching samples are read first
- * and sorted; chunks are then decoded lazily in the order of their first
- * timestamp in the scan's direction, each one only once no sample ready to
- * be returned can come before it, and merged in.  So the newest sample of a
- * series costs one chunk (or none, when the head has one newer than every
- * chunk).
+ * and sorted.  Segment pages and chunks then wait in a binary heap keyed
+ * by the first timestamp, in the scan's direction, that they can hold; the
+ * top one is read (a page: its chunks join the heap) or decoded and merged
+ * in (a chunk) only while no sample ready to be returned comes strictly
+ * before that key.  So the newest sample of a series costs one page and one
+ * chunk (or none, when the head has one newer than every chunk), however
+ * long the series.
+ *
+ * "Latest" mode returns, for each series wanted in id order, the samples
+ * at its newest timestamp in the range: the head is read once, and each
+ * series is then read as in descending order up to its first timestamp.
+ * That is SELECT DISTINCT ON (series) ... ORDER BY series, ts DESC.
+ *
+ * A reader is made once per scan node; its buffers are kept across
+ * rescans, since a nested loop restarts it once per outer row.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +41,7 @@
 
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "am.h"
@@ -44,69 +59,209 @@ typedef struct ChunkCand
 	int64		max_ts;
 } ChunkCand;
 
+/* Time order: a segment page not read yet, or a chunk listed from one. */
+typedef struct OrderCand
+{
+	int64		bound;			/* nothing in it comes before, in scan order */
+	bool		is_page;
+	uint32		segment_id;		/* a page: its segment */
+	TsdbSegmentDirEntry de;		/* a page: its directory entry */
+	ChunkCand	chunk;			/* a chunk */
+} OrderCand;
+
 struct TsdbReader
 {
 	Relation	rel;
+	TsdbScanCounters *counters;
+	MemoryContext cxt;			/* the buffers, for the reader's life */
+	MemoryContext start_cxt;	/* reset at every start */
+
 	Snapshot	snapshot;
 	TsdbReadSpec spec;
-	TsdbScanCounters *counters;
 	TsdbXidMemo memo;
 	CommandId	my_compact_cid;
 	bool		empty;			/* nothing can match */
 
+	/* the series wanted now: spec's, or in latest mode the current one */
+	bool		all_series;
+	const uint32 *want;
+	int			nwant;
+
+	/* segments the snapshot sees, overlapping the range (start_cxt) */
+	TsdbSegmentEntry *segs;
+	int			nsegs;
+
+	/* any order: listed chunks */
 	ChunkCand  *cands;
 	int			ncands;
 	int			candcap;
 	int			next_cand;
 
-	/* head blocks 1 .. nblocks-1, but for the listed segments' pages */
+	/* head blocks to read, copied from tsdb_head_candidates() */
 	BlockNumber nblocks;
-	BlockNumber next_block;
-	bits8	   *segment_pages;
+	BlockNumber *head_blocks;
+	uint32		nhead;
+	uint32		headcap;
+	uint32		next_head;
 
-	/* samples of the current chunk or head page, or the ordered pool */
+	/* samples of the current chunk or head page */
 	TsdbSample *buf;
 	int			nbuf;
 	int			pos;
 
-	/* ordered mode: pool of samples ready, sorted in output order */
+	/* time order: samples ready, sorted in output order, from pos */
 	TsdbSample *pool;
 	int			npool;
 	int			poolcap;
 	TsdbSample *merge;			/* scratch of poolcap */
+	OrderCand  *heap;
+	int			nheap;
+	int			heapcap;
+
+	/* latest mode: the head's samples by (series, ts descending) */
+	TsdbSample *head;
+	int			nhead_samples;
+	int			headsamplecap;
+	int			head_pos;
+	int			next_series;
+	int64		latest_ts;
+	bool		latest_valid;
 
 	/* scratch for a head page */
 	TsdbSample *page_samples;
 	uint16	   *page_ordinals;
 };
 
-static bool
-series_wanted(const TsdbReadSpec *spec, uint32 id)
+/* First index of ids[0..n) whose value is >= v (lower_bound). */
+static int
+first_at_least(const uint32 *ids, int n, uint32 v)
 {
 	int			lo = 0;
-	int			hi = spec->nseries - 1;
+	int			hi = n;
 
-	if (spec->all_series)
-		return true;
-	while (lo <= hi)
+	while (lo < hi)
 	{
 		int			mid = lo + (hi - lo) / 2;
 
-		if (spec->series[mid] == id)
-			return true;
-		if (spec->series[mid] < id)
+		if (ids[mid] < v)
 			lo = mid + 1;
 		else
-			hi = mid - 1;
+			hi = mid;
 	}
-	return false;
+	return lo;
 }
 
 static inline bool
-sample_wanted(const TsdbReadSpec *spec, const TsdbSample *s)
+series_wanted(const TsdbReader *r, uint32 id)
 {
-	return s->ts >= spec->lo && s->ts <= spec->hi &&
-		series_wanted(spec, s->series_id);
+	int			i;
+
+	if (r->all_series)
+		return true;
+	i = first_at_least(r->want, r->nwant, id);
+	return i < r->nwant && r->want[i] == id;
+}
+
+static inline bool
+sample_wanted(const TsdbReader *r, const TsdbSample *s)
+{
+	return s->ts >= r->spec.lo && s->ts <= r->spec.hi &&
+		series_wanted(r, s->series_id);
+}
+
+/* Does a come strictly before b in the scan's order? */
+static inline bool
+ts_before(int order, int64 a, int64 b)
+{
+	return order > 0 ? a < b : a > b;
+}
+
+/* ---- the heap of time order candidates ---- */
+
+static inline bool
+cand_before(const TsdbReader *r, const OrderCand *a, const OrderCand *b)
+{
+	return ts_before(r->spec.order, a->bound, b->bound);
+}
+
+static void
+heap_push(TsdbReader *r, const OrderCand *c)
+{
+	int			i;
+
+	if (r->nheap >= r->heapcap)
+	{
+		r->heapcap *= 2;
+		r->heap = repalloc_huge(r->heap, sizeof(OrderCand) * r->heapcap);
+	}
+	i = r->nheap++;
+	while (i > 0)
+	{
+		int			parent = (i - 1) / 2;
+
+		if (!cand_before(r, c, &r->heap[parent]))
+			break;
+		r->heap[i] = r->heap[parent];
+		i = parent;
+	}
+	r->heap[i] = *c;
+}
+
+static void
+heap_pop(TsdbReader *r, OrderCand *out)
+{
+	OrderCand	last;
+	int			i = 0;
+
+	*out = r->heap[0];
+	last = r->heap[--r->nheap];
+	for (;;)
+	{
+		int			child = 2 * i + 1;
+
+		if (child >= r->nheap)
+			break;
+		if (child + 1 < r->nheap &&
+			cand_before(r, &r->heap[child + 1], &r->heap[child]))
+			child++;
+		if (!cand_before(r, &r->heap[child], &last))
+			break;
+		r->heap[i] = r->heap[child];
+		i = child;
+	}
+	if (r->nheap > 0)
+		r->heap[i] = last;
+}
+
+/* ---- listing chunks ---- */
+
+static void
+add_chunk(TsdbReader *r, BlockNumber blkno, uint16 offset,
+		  const TsdbChunkInfo *info)
+{
+	if (r->spec.order != 0)
+	{
+		OrderCand	c;
+
+		c.bound = r->spec.order > 0 ? info->min_ts : info->max_ts;
+		c.is_page = false;
+		c.chunk.blkno = blkno;
+		c.chunk.offset = offset;
+		c.chunk.min_ts = info->min_ts;
+		c.chunk.max_ts = info->max_ts;
+		heap_push(r, &c);
+		return;
+	}
+	if (r->ncands >= r->candcap)
+	{
+		r->candcap *= 2;
+		r->cands = repalloc_huge(r->cands, sizeof(ChunkCand) * r->candcap);
+	}
+	r->cands[r->ncands].blkno = blkno;
+	r->cands[r->ncands].offset = offset;
+	r->cands[r->ncands].min_ts = info->min_ts;
+	r->cands[r->ncands].max_ts = info->max_ts;
+	r->ncands++;
 }
 
 /* List the chunks of one segment page that can match. */
@@ -115,7 +270,6 @@ list_page_chunks(Relation rel, Page page, BlockNumber blkno,
 				 const uint16 *offsets, int n, void *arg)
 {
 	TsdbReader *r = arg;
-	const TsdbReadSpec *spec = &r->spec;
 	int			i;
 
 	r->counters->pages_read++;
@@ -126,28 +280,18 @@ list_page_chunks(Relation rel, Page page, BlockNumber blkno,
 		tsdb_chunk_info(rel, page, blkno, offsets[i], &info);
 
 		/* the rest of the chain is past every series wanted */
-		if (!spec->all_series &&
-			info.series_id > spec->series[spec->nseries - 1])
+		if (!r->all_series && info.series_id > r->want[r->nwant - 1])
 		{
 			r->counters->chunks_skipped += n - i;
 			return false;
 		}
-		if (info.max_ts < spec->lo || info.min_ts > spec->hi ||
-			!series_wanted(spec, info.series_id))
+		if (info.max_ts < r->spec.lo || info.min_ts > r->spec.hi ||
+			!series_wanted(r, info.series_id))
 		{
 			r->counters->chunks_skipped++;
 			continue;
 		}
-		if (r->ncands >= r->candcap)
-		{
-			r->candcap = Max(r->candcap * 2, 64);
-			r->cands = repalloc_huge(r->cands, sizeof(ChunkCand) * r->candcap);
-		}
-		r->cands[r->ncands].blkno = blkno;
-		r->cands[r->ncands].offset = offsets[i];
-		r->cands[r->ncands].min_ts = info.min_ts;
-		r->cands[r->ncands].max_ts = info.max_ts;
-		r->ncands++;
+		add_chunk(r, blkno, offsets[i], &info);
 	}
 	return true;
 }
@@ -157,7 +301,7 @@ list_page_chunks(Relation rel, Page page, BlockNumber blkno,
  * chunks; the page must be the segment's and start with the directory's key.
  */
 static void
-read_segment_page(TsdbReader *r, const TsdbSegmentEntry *seg,
+read_segment_page(TsdbReader *r, uint32 segment_id,
 				  const TsdbSegmentDirEntry *de)
 {
 	uint16		offsets[TSDB_SEGMENT_MAX_CHUNKS];
@@ -167,16 +311,22 @@ read_segment_page(TsdbReader *r, const TsdbSegmentEntry *seg,
 	int			n;
 
 	CHECK_FOR_INTERRUPTS();
+	if (blkno >= r->nblocks)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("directory of segment %u of tsdb relation \"%s\" points past the end of the relation",
+						segment_id, RelationGetRelationName(r->rel)),
+				 errdetail("Page %u of %u.", blkno, r->nblocks)));
 	buf = ReadBuffer(r->rel, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	n = tsdb_segment_page_chunks(r->rel, page, blkno, offsets,
 								 lengthof(offsets));
-	if (TsdbPageGetOpaque(page)->segment_id != seg->segment_id)
+	if (TsdbPageGetOpaque(page)->segment_id != segment_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("segment %u of tsdb relation \"%s\" has a broken page chain",
-						seg->segment_id, RelationGetRelationName(r->rel)),
+						segment_id, RelationGetRelationName(r->rel)),
 				 errdetail("Page %u belongs to segment %u.", blkno,
 						   TsdbPageGetOpaque(page)->segment_id)));
 	if (n > 0)
@@ -188,7 +338,7 @@ read_segment_page(TsdbReader *r, const TsdbSegmentEntry *seg,
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("directory of segment %u of tsdb relation \"%s\" does not match page %u",
-							seg->segment_id, RelationGetRelationName(r->rel), blkno),
+							segment_id, RelationGetRelationName(r->rel), blkno),
 					 errdetail("The page starts with series %u at " INT64_FORMAT ", the directory says series %u at " INT64_FORMAT ".",
 							   info.series_id, info.min_ts, de->series_id, de->min_ts)));
 	}
@@ -205,96 +355,162 @@ read_segment_page(TsdbReader *r, const TsdbSegmentEntry *seg,
  * page's first chunk when that chunk is of s too.
  */
 static bool
-page_may_match(const TsdbReadSpec *spec, const TsdbSegmentDirEntry *cur,
+page_may_match(const TsdbReader *r, const TsdbSegmentDirEntry *cur,
 			   const TsdbSegmentDirEntry *next)
 {
 	uint32		last = next ? next->series_id : PG_UINT32_MAX;
-	int			lo = 0;
-	int			hi = spec->nseries;
+	int			i;
 
-	/* the first wanted id >= the page's first series */
-	while (lo < hi)
+	for (i = first_at_least(r->want, r->nwant, cur->series_id);
+		 i < r->nwant && r->want[i] <= last; i++)
 	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (spec->series[mid] < cur->series_id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < spec->nseries && spec->series[lo] <= last; lo++)
-	{
-		uint32		s = spec->series[lo];
+		uint32		s = r->want[i];
 
 		/* the page's first series starts after the range */
-		if (s == cur->series_id && cur->min_ts > spec->hi)
+		if (s == cur->series_id && cur->min_ts > r->spec.hi)
 			continue;
 		/* the series ends on this page before the range starts */
-		if (next && s == next->series_id && next->min_ts < spec->lo)
+		if (next && s == next->series_id && next->min_ts < r->spec.lo)
 			continue;
 		return true;
 	}
 	return false;
 }
 
+/* First directory index whose page starts with a series >= s. */
+static uint32
+dir_first_at_least(const TsdbSegmentDirEntry *dir, uint32 npages, uint32 s)
+{
+	uint32		lo = 0;
+	uint32		hi = npages;
+
+	while (lo < hi)
+	{
+		uint32		mid = lo + (hi - lo) / 2;
+
+		if (dir[mid].series_id < s)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
- * List the chunks of one segment that can match: through its directory
- * (scan_blocks.c) only the pages that can hold a series wanted in the time
- * range, else by walking its chain up to the last series wanted.
+ * A page that can match: read now, or in time order kept in the heap with
+ * the first timestamp it can hold in the scan's direction.  Time order has
+ * one series wanted.
  */
 static void
-list_segment(TsdbReader *r, const TsdbSegmentEntry *seg)
+want_page(TsdbReader *r, const TsdbSegmentEntry *seg,
+		  const TsdbSegmentDirEntry *cur, const TsdbSegmentDirEntry *next)
+{
+	OrderCand	c;
+
+	if (r->spec.order == 0 || r->nwant != 1)
+	{
+		read_segment_page(r, seg->segment_id, cur);
+		return;
+	}
+	if (r->spec.order > 0)
+		c.bound = cur->series_id == r->want[0] ? cur->min_ts : seg->min_ts;
+	else
+		c.bound = next && next->series_id == r->want[0] ?
+			next->min_ts : seg->max_ts;
+	c.is_page = true;
+	c.segment_id = seg->segment_id;
+	c.de = *cur;
+	/* counted read when it is; skipped until then */
+	r->counters->pages_skipped++;
+	heap_push(r, &c);
+}
+
+/*
+ * The pages of one segment that can match, through its directory: each
+ * series wanted lies on the pages from the one before the first page
+ * starting with it to the last page starting with it.  False if the
+ * segment has no usable directory.
+ */
+static bool
+list_segment_dir(TsdbReader *r, const TsdbSegmentEntry *seg)
 {
 	uint32		npages;
 	const TsdbSegmentDirEntry *dir;
+	uint32		done = 0;		/* pages below this were considered */
+	uint32		listed = 0;
+	int			i;
+
+	if (r->all_series ||
+		!tsdb_segment_directory(r->rel, seg->segment_id, &npages, &dir) ||
+		npages != seg->npages || npages == 0)
+		return false;
+
+	for (i = 0; i < r->nwant; i++)
+	{
+		uint32		s = r->want[i];
+		uint32		k = dir_first_at_least(dir, npages, s);
+		uint32		m = k;
+		uint32		p;
+
+		while (m < npages && dir[m].series_id == s)
+			m++;
+		/* every page starts after s: it is not in this segment */
+		if (m == 0)
+			continue;
+		/* pages [k - 1, m - 1]: the one before k may end with s */
+		for (p = Max(k > 0 ? k - 1 : 0, done); p < m; p++)
+		{
+			const TsdbSegmentDirEntry *next = p + 1 < npages ? &dir[p + 1] : NULL;
+
+			if (page_may_match(r, &dir[p], next))
+			{
+				want_page(r, seg, &dir[p], next);
+				listed++;
+			}
+		}
+		done = Max(done, m);
+	}
+	r->counters->pages_skipped += seg->npages - listed;
+	return true;
+}
+
+/* List the chunks (or in time order, the pages) of one segment. */
+static void
+list_segment(TsdbReader *r, const TsdbSegmentEntry *seg)
+{
 	uint32		pages;
 
-	if (!r->spec.all_series &&
-		tsdb_segment_directory(r->rel, seg->segment_id, &npages, &dir) &&
-		npages == seg->npages)
-	{
-		uint32		i;
-
-		pages = 0;
-		for (i = 0; i < npages; i++)
-		{
-			if (!page_may_match(&r->spec, &dir[i],
-								i + 1 < npages ? &dir[i + 1] : NULL))
-				continue;
-			read_segment_page(r, seg, &dir[i]);
-			pages++;
-		}
-	}
-	else
-		pages = tsdb_segment_foreach_page(r->rel, seg, NULL, r->nblocks,
-										  list_page_chunks, r);
+	if (list_segment_dir(r, seg))
+		return;
+	pages = tsdb_segment_foreach_page(r->rel, seg, NULL, r->nblocks,
+									  list_page_chunks, r);
 	r->counters->pages_skipped += seg->npages - pages;
 }
 
+/* The visible segments overlapping the range, into r->segs. */
 static void
-list_chunks(TsdbReader *r)
+find_segments(TsdbReader *r)
 {
 	TsdbSegmentEntry *segs;
 	int			nsegs;
 	int			i;
 
+	r->nsegs = 0;
 	if (r->empty)
 		return;
 	segs = tsdb_visible_segments(r->rel, r->snapshot, &r->memo, &nsegs,
 								 &r->my_compact_cid);
 	for (i = 0; i < nsegs; i++)
 	{
-		const TsdbSegmentEntry *seg = &segs[i];
-
-		if (seg->max_ts < r->spec.lo || seg->min_ts > r->spec.hi)
+		if (segs[i].max_ts < r->spec.lo || segs[i].min_ts > r->spec.hi)
 		{
 			r->counters->segments_skipped++;
 			continue;
 		}
 		r->counters->segments_read++;
-		list_segment(r, seg);
+		segs[r->nsegs++] = segs[i];
 	}
-	pfree(segs);
+	r->segs = segs;
 }
 
 /*
@@ -322,11 +538,11 @@ decode_chunk(TsdbReader *r, const ChunkCand *c)
 
 	r->nbuf = 0;
 	for (i = 0; i < n; i++)
-		if (sample_wanted(&r->spec, &r->buf[i]))
+		if (sample_wanted(r, &r->buf[i]))
 			r->buf[r->nbuf++] = r->buf[i];
 }
 
-/* Read head block r->next_block into r->buf, keeping what matches. */
+/* Read the next head block into r->buf, keeping what matches. */
 static void
 read_head_block(TsdbReader *r)
 {
@@ -334,20 +550,10 @@ read_head_block(TsdbReader *r)
 	int			nruns = 0;
 	int			n;
 	int			i;
-	BlockNumber b = r->next_block;
 
-	r->nbuf = 0;
-	r->pos = 0;
-	if (r->segment_pages[b / 8] & (1 << (b % 8)))
-	{
-		/* a segment page: no head runs, not read */
-		r->next_block++;
-		return;
-	}
-	n = tsdb_head_page_read(r->rel, r->next_block, NULL, r->snapshot,
-							&r->memo, r->my_compact_cid, r->page_samples,
-							r->page_ordinals, &ndead, &nruns);
-	r->next_block++;
+	n = tsdb_head_page_read(r->rel, r->head_blocks[r->next_head++], NULL,
+							r->snapshot, &r->memo, r->my_compact_cid,
+							r->page_samples, r->page_ordinals, &ndead, &nruns);
 	if (nruns > 0)
 	{
 		r->counters->head_pages_read++;
@@ -355,7 +561,7 @@ read_head_block(TsdbReader *r)
 	}
 	r->nbuf = 0;
 	for (i = 0; i < n; i++)
-		if (sample_wanted(&r->spec, &r->page_samples[i]))
+		if (sample_wanted(r, &r->page_samples[i]))
 			r->buf[r->nbuf++] = r->page_samples[i];
 	r->pos = 0;
 }
@@ -377,29 +583,16 @@ cmp_sample_desc(const void *a, const void *b)
 	return cmp_sample_asc(b, a);
 }
 
+/* By series, then newest first: the head in latest mode. */
 static int
-cmp_cand_asc(const void *a, const void *b)
+cmp_sample_series_desc(const void *a, const void *b)
 {
-	int64		x = ((const ChunkCand *) a)->min_ts;
-	int64		y = ((const ChunkCand *) b)->min_ts;
+	const TsdbSample *x = a;
+	const TsdbSample *y = b;
 
-	return (x > y) - (x < y);
-}
-
-static int
-cmp_cand_desc(const void *a, const void *b)
-{
-	int64		x = ((const ChunkCand *) a)->max_ts;
-	int64		y = ((const ChunkCand *) b)->max_ts;
-
-	return (x < y) - (x > y);
-}
-
-/* Does a come strictly before b in the scan's order? */
-static inline bool
-ts_before(int order, int64 a, int64 b)
-{
-	return order > 0 ? a < b : a > b;
+	if (x->series_id != y->series_id)
+		return x->series_id < y->series_id ? -1 : 1;
+	return (x->ts < y->ts) - (x->ts > y->ts);
 }
 
 static void
@@ -446,11 +639,43 @@ pool_merge_chunk(TsdbReader *r)
 	r->nbuf = 0;
 }
 
-/* Ordered mode: the head's matching samples, sorted, and the chunk order. */
+/*
+ * Read from the heap until the pool's next sample is final: until every
+ * candidate left can only hold samples strictly after it.
+ */
+static void
+ordered_fill(TsdbReader *r)
+{
+	int			order = r->spec.order;
+
+	while (r->nheap > 0)
+	{
+		OrderCand	c;
+
+		if (r->pos < r->npool &&
+			ts_before(order, r->pool[r->pos].ts, r->heap[0].bound))
+			break;
+		heap_pop(r, &c);
+		if (c.is_page)
+		{
+			r->counters->pages_skipped--;
+			read_segment_page(r, c.segment_id, &c.de);
+		}
+		else
+		{
+			decode_chunk(r, &c.chunk);
+			pool_merge_chunk(r);
+		}
+	}
+}
+
+/* Time order: the head's matching samples, sorted; the segments' pages. */
 static void
 ordered_start(TsdbReader *r)
 {
-	while (r->next_block < r->nblocks)
+	int			i;
+
+	while (r->next_head < r->nhead)
 	{
 		read_head_block(r);
 		pool_reserve(r, r->npool + r->nbuf);
@@ -461,99 +686,249 @@ ordered_start(TsdbReader *r)
 	r->pos = 0;
 	qsort(r->pool, r->npool, sizeof(TsdbSample),
 		  r->spec.order > 0 ? cmp_sample_asc : cmp_sample_desc);
-	qsort(r->cands, r->ncands, sizeof(ChunkCand),
-		  r->spec.order > 0 ? cmp_cand_asc : cmp_cand_desc);
+	for (i = 0; i < r->nsegs; i++)
+		list_segment(r, &r->segs[i]);
 }
 
 static bool
 ordered_next(TsdbReader *r, TsdbSample *out)
 {
-	int			order = r->spec.order;
-
-	for (;;)
-	{
-		const ChunkCand *c;
-
-		if (r->next_cand >= r->ncands)
-			break;
-		c = &r->cands[r->next_cand];
-
-		/* can the next chunk hold a sample before the pool's first? */
-		if (r->pos < r->npool &&
-			ts_before(order, r->pool[r->pos].ts,
-					  order > 0 ? c->min_ts : c->max_ts))
-			break;
-		r->next_cand++;
-		decode_chunk(r, c);
-		pool_merge_chunk(r);
-	}
+	ordered_fill(r);
 	if (r->pos >= r->npool)
 		return false;
 	*out = r->pool[r->pos++];
 	return true;
 }
 
-TsdbReader *
-tsdb_reader_begin(Relation rel, Snapshot snapshot, const TsdbReadSpec *spec,
-				  TsdbScanCounters *counters)
+/* ---- latest mode ---- */
+
+/* The head's matching samples, by series and newest first. */
+static void
+latest_start(TsdbReader *r)
 {
-	TsdbReader *r = palloc0(sizeof(TsdbReader));
+	while (r->next_head < r->nhead)
+	{
+		read_head_block(r);
+		if (r->nhead_samples + r->nbuf > r->headsamplecap)
+		{
+			r->headsamplecap = Max(r->nhead_samples + r->nbuf,
+								   r->headsamplecap * 2);
+			r->head = repalloc_huge(r->head,
+									sizeof(TsdbSample) * r->headsamplecap);
+		}
+		memcpy(r->head + r->nhead_samples, r->buf,
+			   sizeof(TsdbSample) * r->nbuf);
+		r->nhead_samples += r->nbuf;
+	}
+	r->nbuf = 0;
+	r->pos = 0;
+	qsort(r->head, r->nhead_samples, sizeof(TsdbSample),
+		  cmp_sample_series_desc);
+}
+
+/* Read series want[next_series] up to its newest sample. */
+static void
+latest_load(TsdbReader *r)
+{
+	uint32		s = r->spec.series[r->next_series++];
+	int			n = 0;
+	int			i;
+
+	r->want = &r->spec.series[r->next_series - 1];
+	r->nwant = 1;
+	r->nheap = 0;
+	r->npool = 0;
+	r->pos = 0;
+
+	/* the head's samples of s */
+	while (r->head_pos < r->nhead_samples &&
+		   r->head[r->head_pos].series_id < s)
+		r->head_pos++;
+	while (r->head_pos + n < r->nhead_samples &&
+		   r->head[r->head_pos + n].series_id == s)
+		n++;
+	pool_reserve(r, n);
+	memcpy(r->pool, r->head + r->head_pos, sizeof(TsdbSample) * n);
+	r->npool = n;
+	r->head_pos += n;
+
+	for (i = 0; i < r->nsegs; i++)
+		list_segment(r, &r->segs[i]);
+	ordered_fill(r);
+	r->latest_valid = r->pos < r->npool;
+	if (r->latest_valid)
+		r->latest_ts = r->pool[r->pos].ts;
+}
+
+static bool
+latest_next(TsdbReader *r, TsdbSample *out)
+{
+	for (;;)
+	{
+		if (r->latest_valid && r->pos < r->npool &&
+			r->pool[r->pos].ts == r->latest_ts)
+		{
+			*out = r->pool[r->pos++];
+			return true;
+		}
+		if (r->next_series >= r->spec.nseries)
+			return false;
+		latest_load(r);
+	}
+}
+
+/* ---- the interface ---- */
+
+TsdbReader *
+tsdb_reader_create(Relation rel, TsdbScanCounters *counters)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "TsdbScan reader",
+											  ALLOCSET_DEFAULT_SIZES);
+	TsdbReader *r = MemoryContextAllocZero(cxt, sizeof(TsdbReader));
 
 	r->rel = rel;
+	r->counters = counters;
+	r->cxt = cxt;
+	r->start_cxt = AllocSetContextCreate(cxt, "TsdbScan reader start",
+										 ALLOCSET_SMALL_SIZES);
+	r->candcap = 64;
+	r->cands = MemoryContextAlloc(cxt, sizeof(ChunkCand) * r->candcap);
+	r->headcap = 64;
+	r->head_blocks = MemoryContextAlloc(cxt, sizeof(BlockNumber) * r->headcap);
+	r->poolcap = 256;
+	r->pool = MemoryContextAlloc(cxt, sizeof(TsdbSample) * r->poolcap);
+	r->merge = MemoryContextAlloc(cxt, sizeof(TsdbSample) * r->poolcap);
+	r->heapcap = 64;
+	r->heap = MemoryContextAlloc(cxt, sizeof(OrderCand) * r->heapcap);
+	r->headsamplecap = 256;
+	r->head = MemoryContextAlloc(cxt, sizeof(TsdbSample) * r->headsamplecap);
+	r->buf = MemoryContextAlloc(cxt, sizeof(TsdbSample) *
+								Max((int) TSDB_HEAD_MAX_SAMPLES,
+									TSDB_CHUNK_MAX_SAMPLES));
+	r->page_samples = MemoryContextAlloc(cxt, sizeof(TsdbSample) *
+										 TSDB_HEAD_MAX_SAMPLES);
+	r->page_ordinals = MemoryContextAlloc(cxt, sizeof(uint16) *
+										  TSDB_HEAD_MAX_SAMPLES);
+	return r;
+}
+
+/* Start (again) reading what spec asks for, as snapshot sees it. */
+void
+tsdb_reader_start(TsdbReader *r, Snapshot snapshot, const TsdbReadSpec *spec)
+{
+	MemoryContext old;
+	const BlockNumber *head;
+	uint32		nhead = 0;
+
+	MemoryContextReset(r->start_cxt);
+	old = MemoryContextSwitchTo(r->cxt);
+
 	r->snapshot = snapshot;
 	r->spec = *spec;
-	r->counters = counters;
+	/* latest mode reads each series newest first */
+	if (spec->latest)
+		r->spec.order = -1;
 	tsdb_xid_memo_init(&r->memo);
-	r->empty = spec->lo > spec->hi || (!spec->all_series && spec->nseries == 0);
-	counters->series_matched += spec->all_series ? 0 : spec->nseries;
+	r->my_compact_cid = InvalidCommandId;
+	r->empty = spec->lo > spec->hi ||
+		(!spec->all_series && spec->nseries == 0);
+	if (spec->latest && spec->all_series)
+		elog(ERROR, "tsdb latest mode needs a series list");
+	r->counters->series_matched += spec->all_series ? 0 : spec->nseries;
+	r->all_series = spec->all_series;
+	r->want = spec->series;
+	r->nwant = spec->nseries;
+	r->ncands = r->next_cand = 0;
+	r->nbuf = r->pos = 0;
+	r->npool = 0;
+	r->nheap = 0;
+	r->nhead_samples = r->head_pos = 0;
+	r->next_series = 0;
+	r->latest_valid = false;
+	r->segs = NULL;
+	r->nsegs = 0;
+	r->nhead = r->next_head = 0;
 
-	r->nblocks = RelationGetNumberOfBlocks(rel);
-	r->next_block = r->empty ? r->nblocks : 1;
-	r->candcap = 64;
-	r->cands = palloc(sizeof(ChunkCand) * r->candcap);
-	r->buf = palloc(sizeof(TsdbSample) *
-					Max((int) TSDB_HEAD_MAX_SAMPLES, TSDB_CHUNK_MAX_SAMPLES));
-	r->page_samples = palloc(sizeof(TsdbSample) * TSDB_HEAD_MAX_SAMPLES);
-	r->page_ordinals = palloc(sizeof(uint16) * TSDB_HEAD_MAX_SAMPLES);
+	r->nblocks = RelationGetNumberOfBlocks(r->rel);
+	if (r->empty)
+	{
+		MemoryContextSwitchTo(old);
+		return;
+	}
 
 	/*
-	 * The listed segments' pages and directories first; then the chunks;
-	 * the head is read after them, as the sequential scan does.
+	 * The head blocks and the segments' directories first, then the
+	 * segments: a segment that compaction adds in between is not visible
+	 * to the snapshot, and its pages, counted as head, have no visible
+	 * runs.
 	 */
-	r->segment_pages = r->empty ? NULL :
-		tsdb_segment_page_map(rel, r->nblocks);
-	list_chunks(r);
-	if (spec->order != 0)
+	head = tsdb_head_candidates(r->rel, r->nblocks, &nhead);
+	if (nhead > r->headcap)
 	{
-		r->poolcap = 256;
-		r->pool = palloc(sizeof(TsdbSample) * r->poolcap);
-		r->merge = palloc(sizeof(TsdbSample) * r->poolcap);
-		ordered_start(r);
+		r->headcap = Max(nhead, r->headcap * 2);
+		r->head_blocks = repalloc_huge(r->head_blocks,
+									   sizeof(BlockNumber) * r->headcap);
 	}
-	return r;
+	memcpy(r->head_blocks, head, sizeof(BlockNumber) * nhead);
+	r->nhead = nhead;
+
+	MemoryContextSwitchTo(r->start_cxt);
+	find_segments(r);
+	MemoryContextSwitchTo(r->cxt);
+
+	if (spec->latest)
+		latest_start(r);
+	else if (spec->order != 0)
+		ordered_start(r);
+	else
+	{
+		int			i;
+
+		for (i = 0; i < r->nsegs; i++)
+			list_segment(r, &r->segs[i]);
+	}
+	MemoryContextSwitchTo(old);
 }
 
 /* The next matching sample, or false when there is none. */
 bool
 tsdb_reader_next(TsdbReader *r, TsdbSample *out)
 {
-	if (r->spec.order != 0)
-		return ordered_next(r, out);
-	for (;;)
+	MemoryContext old;
+	bool		found;
+
+	if (r->empty)
+		return false;
+	old = MemoryContextSwitchTo(r->cxt);
+	if (r->spec.latest)
+		found = latest_next(r, out);
+	else if (r->spec.order != 0)
+		found = ordered_next(r, out);
+	else
 	{
-		if (r->pos < r->nbuf)
+		for (;;)
 		{
-			*out = r->buf[r->pos++];
-			return true;
+			if (r->pos < r->nbuf)
+			{
+				*out = r->buf[r->pos++];
+				found = true;
+				break;
+			}
+			if (r->next_cand < r->ncands)
+			{
+				decode_chunk(r, &r->cands[r->next_cand++]);
+				r->pos = 0;
+			}
+			else if (r->next_head < r->nhead)
+				read_head_block(r);
+			else
+			{
+				found = false;
+				break;
+			}
 		}
-		if (r->next_cand < r->ncands)
-		{
-			decode_chunk(r, &r->cands[r->next_cand++]);
-			r->pos = 0;
-		}
-		else if (r->next_block < r->nblocks)
-			read_head_block(r);
-		else
-			return false;
 	}
+	MemoryContextSwitchTo(old);
+	return found;
 }

@@ -834,6 +834,10 @@ sub build_checks
 	push @c, [ 'ordered_desc', "SELECT ts FROM {{T}} WHERE series = $lab ORDER BY ts DESC LIMIT 5" ];
 	push @c, [ 'ordered_asc', "SELECT ts FROM {{T}} WHERE series = $lab AND ts > " . ts_lit($a) . ' ORDER BY ts LIMIT 7' ];
 	push @c, [ 'ordered_all', "SELECT ts, float8send(value) FROM {{T}} WHERE series = $lab AND ts <= " . ts_lit($b) . ' ORDER BY ts DESC' ];
+	# DISTINCT ON with a series filter: TsdbScan's "latest" mode; the
+	# value's bytes break ties at the newest timestamp the same way on both
+	push @c, [ 'latest_pushed', 'SELECT DISTINCT ON (series) series, ts, float8send(value) FROM {{T}} WHERE series @@ '
+		  . sql_str((random_matchers())[ rint(5) ][1]) . ' AND ts <= ' . ts_lit($b) . ' ORDER BY series, ts DESC, float8send(value)' ];
 	push @c, [ 'correlated', 'SELECT v.l, (SELECT count(*) FROM {{T}} WHERE series = v.l::tsdb.labels AND ts >= ' . ts_lit($a)
 		  . ') FROM (VALUES ' . join(', ', map { '(' . sql_str(render_labels($series[ random_series_index() ])) . ')' } 1 .. 3)
 		  . ') v(l)' ];
