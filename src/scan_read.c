@@ -536,10 +536,37 @@ decode_chunk(TsdbReader *r, const ChunkCand *c)
 	r->counters->cache_hits += use.hits;
 	r->counters->cache_misses += use.misses;
 
-	r->nbuf = 0;
-	for (i = 0; i < n; i++)
-		if (sample_wanted(r, &r->buf[i]))
-			r->buf[r->nbuf++] = r->buf[i];
+	/*
+	 * The chunk is of a series wanted (it was listed for that): only time
+	 * can rule samples out, and only when the chunk sticks out of the range.
+	 */
+	if (c->min_ts >= r->spec.lo && c->max_ts <= r->spec.hi)
+		r->nbuf = n;
+	else
+	{
+		r->nbuf = 0;
+		for (i = 0; i < n; i++)
+			if (r->buf[i].ts >= r->spec.lo && r->buf[i].ts <= r->spec.hi)
+				r->buf[r->nbuf++] = r->buf[i];
+	}
+
+	/*
+	 * Latest mode returns a series' samples at its newest timestamp only:
+	 * of this chunk (ascending), at most its newest ones can be among them.
+	 */
+	if (r->spec.latest && r->nbuf > 1)
+	{
+		int			first = r->nbuf - 1;
+
+		while (first > 0 && r->buf[first - 1].ts == r->buf[r->nbuf - 1].ts)
+			first--;
+		if (first > 0)
+		{
+			memmove(r->buf, r->buf + first,
+					sizeof(TsdbSample) * (r->nbuf - first));
+			r->nbuf -= first;
+		}
+	}
 }
 
 /* Read the next head block into r->buf, keeping what matches. */
