@@ -11,6 +11,7 @@ OBJS = \
 	src/recycle.o \
 	src/backpressure.o \
 	src/am_insert.o \
+	src/insert_buffer.o \
 	src/am_scan.o \
 	src/am_vacuum.o \
 	src/scan_plan.o \
@@ -56,7 +57,7 @@ PGFILEDESC = "tsdb - time-series table access method"
 
 # pg_regress runs these in order in one database; setup creates the extension.
 REGRESS = setup labels_input labels_ops labels_match ddl insert_select \
-	visibility refused partitions vacuum compaction merge retention recycle backpressure stats dictionary label_index block_cache scan
+	visibility insert_buffer refused partitions vacuum compaction merge retention recycle backpressure stats dictionary label_index block_cache scan
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/tsdb.conf
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=$(srcdir)/tsdb.conf

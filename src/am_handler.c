@@ -29,6 +29,7 @@
 
 #include "am.h"
 #include "head.h"
+#include "insert_buffer.h"
 #include "meta.h"
 #include "segment.h"
 #include "series.h"
@@ -297,7 +298,14 @@ tsdb_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 	tsdb_check_shape(RelationGetDescr(rel), RelationGetRelationName(rel));
 	/* TRUNCATE: the label index of the storage replaced is garbage */
 	if (!RelFileNodeEquals(rel->rd_node, *newrnode))
+	{
+		/*
+		 * Samples buffered before TRUNCATE go to the old storage, so a
+		 * rolled-back TRUNCATE (a savepoint) gives them back.
+		 */
+		tsdb_insert_buffer_flush(RelationGetRelid(rel));
 		tsdb_series_storage_replaced(rel);
+	}
 	if (persistence != RELPERSISTENCE_PERMANENT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -325,6 +333,8 @@ tsdb_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 static void
 tsdb_relation_nontransactional_truncate(Relation rel)
 {
+	/* written, then cut with the rest: one path for every storage change */
+	tsdb_insert_buffer_flush(RelationGetRelid(rel));
 	tsdb_series_cache_forget(rel);
 	RelationTruncate(rel, 0);
 	tsdb_init_metapage(rel->rd_node, RelationNeedsWAL(rel));
@@ -337,6 +347,7 @@ tsdb_relation_copy_data(Relation rel, const RelFileNode *newrnode)
 {
 	SMgrRelation dstrel;
 
+	tsdb_insert_buffer_flush(RelationGetRelid(rel));
 	FlushRelationBuffers(rel);
 	dstrel = RelationCreateStorage(*newrnode, rel->rd_rel->relpersistence, true);
 	RelationCopyStorage(RelationGetSmgr(rel), dstrel, MAIN_FORKNUM,
@@ -416,6 +427,7 @@ tsdb_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 
 	if (OldIndex != NULL)
 		elog(ERROR, "tsdb tables have no indexes to cluster on");
+	tsdb_insert_buffer_flush(RelationGetRelid(OldTable));
 
 	oldcache = tsdb_series_cache(OldTable);
 	newcache = tsdb_series_cache(NewTable);

@@ -3,9 +3,10 @@
  * am_insert.c
  *	  INSERT and COPY into a tsdb table.
  *
- * INSERT reaches the access method one row at a time (tuple_insert); COPY in
- * batches (multi_insert), which become one run and one WAL record per head
- * page.  Either way a sample is resolved to its series id first, so no
+ * INSERT reaches the access method one row at a time (tuple_insert), and
+ * its samples go through the backend's insert buffer (insert_buffer.c),
+ * written in batches; COPY comes in batches (multi_insert), which become
+ * one run and one WAL record per head page at once.  Either way a sample is resolved to its series id first, so no
  * buffer lock is held while the series dictionary may need to grow.
  *
  *-------------------------------------------------------------------------
@@ -24,6 +25,7 @@
 #include "am.h"
 #include "compaction.h"
 #include "head.h"
+#include "insert_buffer.h"
 #include "label_index.h"
 #include "series.h"
 
@@ -98,6 +100,7 @@ insert_prologue(Relation rel)
 	check_not_published(rel);
 	CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
 	(void) GetCurrentTransactionId();
+	tsdb_insert_note_write();
 }
 
 void
@@ -111,8 +114,24 @@ tsdb_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
 	insert_prologue(rel);
 	tsdb_backpressure(rel, 1);
 	slot_to_sample(rel, cols, cache, slot, &sample);
-	tsdb_head_insert(rel, &sample, 1, cid, (options & TABLE_INSERT_FROZEN) != 0,
-					 &slot->tts_tid);
+	/*
+	 * Only the executor's INSERT (no options, no bulk-insert state) is
+	 * buffered.  The bulk writers (CREATE TABLE AS, ALTER TABLE rewrites,
+	 * REFRESH MATERIALIZED VIEW) write into a relation that may be renamed
+	 * or dropped by relid before this transaction commits.
+	 */
+	if (options == 0 && bistate == NULL && tsdb_insert_buffer_usable(rel))
+	{
+		/* written at commit or before this backend reads the table */
+		tsdb_insert_buffer_add(rel, &sample, cid);
+		ItemPointerSetInvalid(&slot->tts_tid);
+	}
+	else
+	{
+		tsdb_insert_buffer_flush(RelationGetRelid(rel));
+		tsdb_head_insert(rel, &sample, 1, cid,
+						 (options & TABLE_INSERT_FROZEN) != 0, &slot->tts_tid);
+	}
 	tsdb_label_index_note_samples(rel, tsdb_series_cache_storage_id(cache),
 								  &sample, 1);
 	slot->tts_tableOid = RelationGetRelid(rel);
@@ -136,6 +155,7 @@ tsdb_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 	tids = palloc(sizeof(ItemPointerData) * nslots);
 	for (i = 0; i < nslots; i++)
 		slot_to_sample(rel, cols, cache, slots[i], &samples[i]);
+	tsdb_insert_buffer_flush(RelationGetRelid(rel));
 	tsdb_head_insert(rel, samples, nslots, cid,
 					 (options & TABLE_INSERT_FROZEN) != 0, tids);
 	tsdb_label_index_note_samples(rel, tsdb_series_cache_storage_id(cache),

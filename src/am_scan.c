@@ -26,6 +26,7 @@
 #include "am.h"
 #include "block_cache.h"
 #include "head.h"
+#include "insert_buffer.h"
 #include "meta.h"
 #include "segment.h"
 #include "series.h"
@@ -219,6 +220,8 @@ tsdb_scan_begin(Relation rel, Snapshot snapshot, int nkeys,
 	if (pscan != NULL)
 		elog(ERROR, "tsdb tables do not support parallel scans");
 	check_snapshot(rel, snapshot);
+	/* this transaction's own buffered samples must be on the pages */
+	tsdb_insert_buffer_flush(RelationGetRelid(rel));
 
 	RelationIncrementReferenceCount(rel);
 	scan = palloc0(sizeof(TsdbScanDescData));
@@ -692,6 +695,7 @@ tsdb_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
 	const TsdbColumns *cols;
 	TsdbSeriesCache *cache;
 
+	tsdb_insert_buffer_flush(RelationGetRelid(rel));
 	if (!fetch_by_tid(rel, tid, snapshot, &sample))
 		return false;
 
@@ -715,6 +719,7 @@ tsdb_tuple_tid_valid(TableScanDesc scan, ItemPointer tid)
 	BlockNumber blkno;
 	int			ordinal;
 
+	tsdb_insert_buffer_flush(RelationGetRelid(scan->rs_rd));
 	tsdb_tid_sample(tid, &blkno, &ordinal);
 	return blkno != TSDB_METAPAGE_BLKNO &&
 		blkno < RelationGetNumberOfBlocks(scan->rs_rd) &&

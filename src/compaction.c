@@ -42,6 +42,7 @@
 #include "compaction.h"
 #include "debug_points.h"
 #include "head.h"
+#include "insert_buffer.h"
 #include "merge_policy.h"
 #include "meta.h"
 #include "retention.h"
@@ -521,6 +522,7 @@ tsdb_open_for_rewrite(Oid relid, const char *what)
 				 errhint("Call %s on each of its tsdb partitions.", what) : 0));
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	tsdb_insert_buffer_flush(relid);
 	return rel;
 }
 

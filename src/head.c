@@ -39,7 +39,8 @@ tsdb_head_page_init(Page page)
 
 /*
  * Apply an append to a head page: used by the inserting backend and by redo,
- * so both produce the same bytes.
+ * so both produce the same bytes.  The record's structure is checked
+ * against the page and against itself before anything is copied.
  */
 void
 tsdb_head_apply_append(Page page, const xl_tsdb_head_append *xlrec,
@@ -47,27 +48,54 @@ tsdb_head_apply_append(Page page, const xl_tsdb_head_append *xlrec,
 {
 	PageHeader	ph = (PageHeader) page;
 	TsdbPageOpaque opaque = TsdbPageGetOpaque(page);
+	Size		pos = (Size) xlrec->nextend * TSDB_SAMPLE_SIZE;
+	uint16		last_run = opaque->last_run;
+	int			total = xlrec->nextend;
+	int			nruns = 0;
 
-	if (ph->pd_lower + len > ph->pd_upper)
+	if (ph->pd_lower + len > ph->pd_upper || pos > len)
 		elog(PANIC, "tsdb head append of %zu bytes does not fit on page", len);
-	if (xlrec->flags & XLH_APPEND_NEW_RUN)
-	{
-		if (xlrec->run_offset != ph->pd_lower)
-			elog(PANIC, "tsdb head append at offset %u, page ends at %u",
-				 xlrec->run_offset, ph->pd_lower);
-		opaque->last_run = xlrec->run_offset;
-	}
-	else
+	if (xlrec->nextend > 0)
 	{
 		TsdbRunHeader *run = (TsdbRunHeader *) ((char *) page + xlrec->run_offset);
 
-		if (xlrec->run_offset != opaque->last_run || opaque->last_run == 0)
+		if (xlrec->run_offset != opaque->last_run || opaque->last_run == 0 ||
+			(char *) TsdbRunNext(run) != (char *) page + ph->pd_lower ||
+			(int) run->nsamples + xlrec->nextend > PG_UINT16_MAX)
 			elog(PANIC, "tsdb head append extends run at %u, last run is at %u",
 				 xlrec->run_offset, opaque->last_run);
-		run->nsamples += xlrec->nsamples;
 	}
+	else if (xlrec->run_offset != ph->pd_lower)
+		elog(PANIC, "tsdb head append at offset %u, page ends at %u",
+			 xlrec->run_offset, ph->pd_lower);
+
+	/* the new runs: each header, then as many samples as it says */
+	while (pos < len)
+	{
+		TsdbRunHeader hdr;
+
+		if (pos + TSDB_RUN_HEADER_SIZE > len)
+			elog(PANIC, "tsdb head append has a truncated run header");
+		memcpy(&hdr, data + pos, TSDB_RUN_HEADER_SIZE);
+		if (hdr.nsamples == 0 ||
+			pos + TSDB_RUN_HEADER_SIZE + (Size) hdr.nsamples * TSDB_SAMPLE_SIZE > len)
+			elog(PANIC, "tsdb head append has a run of %u samples overrunning its data",
+				 hdr.nsamples);
+		last_run = ph->pd_lower + pos;
+		total += hdr.nsamples;
+		nruns++;
+		pos += TSDB_RUN_HEADER_SIZE + (Size) hdr.nsamples * TSDB_SAMPLE_SIZE;
+	}
+	if (total != xlrec->nsamples || nruns != xlrec->nruns || total == 0)
+		elog(PANIC, "tsdb head append of %d samples in %d runs, record says %u in %u",
+			 total, nruns, xlrec->nsamples, xlrec->nruns);
+
+	if (xlrec->nextend > 0)
+		((TsdbRunHeader *) ((char *) page + xlrec->run_offset))->nsamples +=
+			xlrec->nextend;
 	memcpy((char *) page + ph->pd_lower, data, len);
 	ph->pd_lower += len;
+	opaque->last_run = last_run;
 	opaque->nitems += xlrec->nsamples;
 }
 
@@ -107,6 +135,15 @@ tsdb_run_apply_freeze(TsdbRunHeader *run, uint16 set_flags)
 	run->flags |= set_flags & (TSDB_RUN_FROZEN | TSDB_RUN_DEAD);
 }
 
+/* Does run describe samples stamped {xid, cid, run_flags, xmax}? */
+static inline bool
+run_matches(const TsdbRunHeader *run, TransactionId xid, CommandId cid,
+			uint16 run_flags, TransactionId xmax)
+{
+	return run->xmin == xid && run->cmin == cid &&
+		run->flags == run_flags && run->xmax == xmax;
+}
+
 /* Does this locked page have room for at least one more sample for us? */
 static bool
 page_has_room(Page page, TransactionId xid, CommandId cid, uint16 run_flags,
@@ -127,8 +164,7 @@ page_has_room(Page page, TransactionId xid, CommandId cid, uint16 run_flags,
 	{
 		TsdbRunHeader *run = (TsdbRunHeader *) ((char *) page + opaque->last_run);
 
-		return run->xmin == xid && run->cmin == cid &&
-			run->flags == run_flags && run->xmax == xmax &&
+		return run_matches(run, xid, cid, run_flags, xmax) &&
 			run->nsamples < PG_UINT16_MAX;
 	}
 	return false;
@@ -203,49 +239,41 @@ get_insert_page(Relation rel, TransactionId xid, CommandId cid,
 }
 
 /*
- * Append samples, written by command cid of the current (sub)transaction,
- * to head pages.  Fills tids[i] with each sample's tuple id.
+ * The core of every append: samples[*done .. n) written as runs stamped
+ * {xid, the sample's command id, run_flags, xmax}, with one WAL record per
+ * head page.  cids gives each sample's command id (the insert buffer
+ * holds samples of several commands), or is NULL when all have cid.
+ * *done advances after each page, so a caller whose append fails half way
+ * knows which samples reached a page.  tids, when given, is filled from
+ * index *done on.
  */
-void
-tsdb_head_insert(Relation rel, const TsdbSample *samples, int n,
-				 CommandId cid, bool frozen, ItemPointer tids)
+static void
+append_samples(Relation rel, const TsdbSample *samples, const CommandId *cids,
+			   CommandId cid, int n, TransactionId xid, uint16 run_flags,
+			   TransactionId xmax, ItemPointer tids, int *done)
 {
-	tsdb_head_append_runs(rel, samples, n, GetCurrentTransactionId(), cid,
-						  frozen ? TSDB_RUN_FROZEN : 0, InvalidTransactionId,
-						  tids);
-}
+	char	   *scratch = palloc(BLCKSZ);
 
-/*
- * Append samples as runs stamped {xid, cid, run_flags, xmax}; tids may be
- * NULL.  Besides inserts (xmax invalid), VACUUM FULL uses this to copy runs
- * with their original stamps, a compaction's xmax included.
- */
-void
-tsdb_head_append_runs(Relation rel, const TsdbSample *samples, int n,
-					  TransactionId xid, CommandId cid, uint16 run_flags,
-					  TransactionId xmax, ItemPointer tids)
-{
-	char	   *scratch;
-	int			done = 0;
+#define SAMPLE_CID(i) (cids ? cids[i] : cid)
 
-	scratch = palloc(BLCKSZ);
-
-	while (done < n)
+	while (*done < n)
 	{
+		int			start = *done;
+		CommandId	first_cid = SAMPLE_CID(start);
 		bool		is_new;
 		bool		fresh;
-		Buffer		buf = get_insert_page(rel, xid, cid, run_flags, xmax,
+		Buffer		buf = get_insert_page(rel, xid, first_cid, run_flags, xmax,
 										  &is_new, &fresh);
 		Page		page = BufferGetPage(buf);
 		BlockNumber blkno = BufferGetBlockNumber(buf);
 		xl_tsdb_head_append xlrec;
 		int			free;
 		Size		len = 0;
-		int			k;
-		int			i;
+		int			i = start;
 		int			first_ordinal;
-		bool		extend = false;
 
+		xlrec.nextend = 0;
+		xlrec.nruns = 0;
 		if (is_new)
 			free = BLCKSZ - (int) MAXALIGN(SizeOfPageHeaderData) -
 				(int) MAXALIGN(sizeof(TsdbPageOpaqueData));
@@ -259,45 +287,62 @@ tsdb_head_append_runs(Relation rel, const TsdbSample *samples, int n,
 			{
 				TsdbRunHeader *run = (TsdbRunHeader *) ((char *) page + opaque->last_run);
 
-				extend = run->xmin == xid && run->cmin == cid &&
-					run->flags == run_flags && run->xmax == xmax &&
-					run->nsamples < PG_UINT16_MAX;
-				if (extend)
-						k = Min(n - done, Min(free / TSDB_SAMPLE_SIZE,
-										  PG_UINT16_MAX - (int) run->nsamples));
+				/* samples of the page's last run's command extend it */
+				if (run_matches(run, xid, first_cid, run_flags, xmax))
+				{
+					int			room = PG_UINT16_MAX - (int) run->nsamples;
+
+					while (i < n && xlrec.nextend < room &&
+						   free >= TSDB_SAMPLE_SIZE &&
+						   SAMPLE_CID(i) == first_cid)
+					{
+						tsdb_sample_write(scratch + len, &samples[i++]);
+						len += TSDB_SAMPLE_SIZE;
+						free -= TSDB_SAMPLE_SIZE;
+						xlrec.nextend++;
+					}
+				}
 			}
 		}
-		if (!extend)
+
+		/* then one new run per command, while the page has room */
+		while (i < n && free >= TSDB_RUN_HEADER_SIZE + TSDB_SAMPLE_SIZE)
 		{
 			TsdbRunHeader hdr;
+			Size		hdrpos = len;
+			CommandId	c = SAMPLE_CID(i);
 
-			k = Min(n - done, (free - TSDB_RUN_HEADER_SIZE) / TSDB_SAMPLE_SIZE);
-			k = Min(k, PG_UINT16_MAX);
 			hdr.xmin = xid;
-			hdr.cmin = cid;
+			hdr.cmin = c;
 			hdr.xmax = xmax;
-			hdr.nsamples = k;
+			hdr.nsamples = 0;
 			hdr.flags = run_flags;
-			memcpy(scratch, &hdr, TSDB_RUN_HEADER_SIZE);
-			len = TSDB_RUN_HEADER_SIZE;
+			len += TSDB_RUN_HEADER_SIZE;
+			free -= TSDB_RUN_HEADER_SIZE;
+			while (i < n && SAMPLE_CID(i) == c && free >= TSDB_SAMPLE_SIZE &&
+				   hdr.nsamples < PG_UINT16_MAX)
+			{
+				tsdb_sample_write(scratch + len, &samples[i++]);
+				len += TSDB_SAMPLE_SIZE;
+				free -= TSDB_SAMPLE_SIZE;
+				hdr.nsamples++;
+			}
+			memcpy(scratch + hdrpos, &hdr, TSDB_RUN_HEADER_SIZE);
+			xlrec.nruns++;
 		}
-		Assert(k > 0);
-		for (i = 0; i < k; i++)
-		{
-			tsdb_sample_write(scratch + len, &samples[done + i]);
-			len += TSDB_SAMPLE_SIZE;
-		}
+		if (i == start)
+			elog(ERROR, "tsdb found no room on head page %u", blkno);
 
 		xlrec.flags = (is_new ? XLH_APPEND_INIT_PAGE : 0) |
-			(extend ? 0 : XLH_APPEND_NEW_RUN);
-		xlrec.nsamples = k;
+			(xlrec.nruns > 0 ? XLH_APPEND_NEW_RUN : 0);
+		xlrec.nsamples = i - start;
 
 		START_CRIT_SECTION();
 
 		if (is_new)
 			tsdb_head_page_init(page);
 		first_ordinal = TsdbPageGetOpaque(page)->nitems;
-		xlrec.run_offset = extend ? TsdbPageGetOpaque(page)->last_run :
+		xlrec.run_offset = xlrec.nextend > 0 ? TsdbPageGetOpaque(page)->last_run :
 			((PageHeader) page)->pd_lower;
 		tsdb_head_apply_append(page, &xlrec, scratch, len);
 		MarkBufferDirty(buf);
@@ -320,16 +365,66 @@ tsdb_head_append_runs(Relation rel, const TsdbSample *samples, int n,
 		UnlockReleaseBuffer(buf);
 
 		if (tids)
-			for (i = 0; i < k; i++)
-				tsdb_sample_tid(blkno, first_ordinal + i, &tids[done + i]);
-		done += k;
+		{
+			int			j;
+
+			for (j = start; j < i; j++)
+				tsdb_sample_tid(blkno, first_ordinal + (j - start), &tids[j]);
+		}
+		*done = i;
 
 		/* Advertise a fresh page to backends that have none yet. */
 		if (fresh)
 			tsdb_meta_set_head_hint(rel, blkno);
 	}
+#undef SAMPLE_CID
 
 	pfree(scratch);
+}
+
+/*
+ * Append samples, written by command cid of the current (sub)transaction,
+ * to head pages.  Fills tids[i] with each sample's tuple id.
+ */
+void
+tsdb_head_insert(Relation rel, const TsdbSample *samples, int n,
+				 CommandId cid, bool frozen, ItemPointer tids)
+{
+	int			done = 0;
+
+	append_samples(rel, samples, NULL, cid, n, GetCurrentTransactionId(),
+				   frozen ? TSDB_RUN_FROZEN : 0, InvalidTransactionId, tids,
+				   &done);
+}
+
+/*
+ * Append samples of (sub)transaction xid for the insert buffer: each with
+ * its command id cids[i], or all stamped cid when cids is NULL; *done as in
+ * append_samples.
+ */
+void
+tsdb_head_insert_buffered(Relation rel, const TsdbSample *samples,
+						  const CommandId *cids, CommandId cid, int n,
+						  TransactionId xid, int *done)
+{
+	append_samples(rel, samples, cids, cid, n, xid, 0,
+				   InvalidTransactionId, NULL, done);
+}
+
+/*
+ * Append samples as runs stamped {xid, cid, run_flags, xmax}; tids may be
+ * NULL.  VACUUM FULL uses this to copy runs with their original stamps, a
+ * compaction's xmax included.
+ */
+void
+tsdb_head_append_runs(Relation rel, const TsdbSample *samples, int n,
+					  TransactionId xid, CommandId cid, uint16 run_flags,
+					  TransactionId xmax, ItemPointer tids)
+{
+	int			done = 0;
+
+	append_samples(rel, samples, NULL, cid, n, xid, run_flags, xmax, tids,
+				   &done);
 }
 
 /*

@@ -140,6 +140,9 @@ tsdb_run_read_samples(const TsdbRunHeader *run, TsdbSample *out)
 
 extern void tsdb_head_insert(Relation rel, const TsdbSample *samples, int n,
 							 CommandId cid, bool frozen, ItemPointer tids);
+extern void tsdb_head_insert_buffered(Relation rel, const TsdbSample *samples,
+									  const CommandId *cids, CommandId cid,
+									  int n, TransactionId xid, int *done);
 extern void tsdb_head_append_runs(Relation rel, const TsdbSample *samples,
 								  int n, TransactionId xid, CommandId cid,
 								  uint16 run_flags, TransactionId xmax,

@@ -27,6 +27,7 @@
 #include "am.h"
 #include "compress.h"
 #include "head.h"
+#include "insert_buffer.h"
 #include "meta.h"
 #include "segment.h"
 #include "series.h"
@@ -56,6 +57,8 @@ open_tsdb_relation(Oid relid)
 	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_TABLE, RelationGetRelationName(rel));
+	/* show this transaction's buffered samples where they will be */
+	tsdb_insert_buffer_flush(relid);
 	return rel;
 }
 

@@ -29,6 +29,7 @@
 #include "utils/timestamp.h"
 
 #include "am.h"
+#include "insert_buffer.h"
 #include "labels.h"
 #include "scan.h"
 #include "series.h"
@@ -115,6 +116,8 @@ begin_scan(CustomScanState *node, EState *estate, int eflags)
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt, "TsdbScan",
 										 ALLOCSET_DEFAULT_SIZES);
 	st->started = false;
+	/* this transaction's own buffered samples must be on the pages */
+	tsdb_insert_buffer_flush(RelationGetRelid(node->ss.ss_currentRelation));
 	st->reader = tsdb_reader_create(node->ss.ss_currentRelation,
 									&st->counters);
 }

@@ -27,6 +27,7 @@
 #include "block_cache.h"
 #include "compaction.h"
 #include "debug_points.h"
+#include "insert_buffer.h"
 #include "label_index.h"
 #include "merge_policy.h"
 #include "scan.h"
@@ -124,6 +125,7 @@ _PG_init(void)
 	tsdb_debug_points_init();
 	tsdb_label_index_init();
 	tsdb_scan_init();
+	tsdb_insert_buffer_init();
 	MarkGUCPrefixReserved("tsdb");
 
 	tsdb_rmgr_register();

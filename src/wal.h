@@ -54,19 +54,23 @@ typedef struct xl_tsdb_new_series
 
 /*
  * HEAD_APPEND: samples appended to a head page.
- *	block 0: the head page; block data = the bytes appended at pd_lower
- *			 (a run header then samples for a new run, samples alone when
- *			 the page's last run is extended).  WILL_INIT with
+ *	block 0: the head page; block data = the bytes appended at pd_lower:
+ *			 first nextend samples that extend the page's last run (at
+ *			 run_offset), then nruns complete runs (header, then samples),
+ *			 one per command of the appending (sub)transaction.  Without
+ *			 nextend, run_offset is where the bytes start.  WILL_INIT with
  *			 XLH_APPEND_INIT_PAGE.
  */
 #define XLH_APPEND_INIT_PAGE	0x01
-#define XLH_APPEND_NEW_RUN		0x02
+#define XLH_APPEND_NEW_RUN		0x02	/* nruns > 0 */
 
 typedef struct xl_tsdb_head_append
 {
 	uint16		flags;
-	uint16		run_offset;		/* offset of the run on the page */
+	uint16		run_offset;		/* the run extended, or where data starts */
 	uint16		nsamples;		/* samples in this record */
+	uint16		nextend;		/* of them, extending the last run */
+	uint16		nruns;			/* new runs in the data */
 } xl_tsdb_head_append;
 
 /*

@@ -71,13 +71,25 @@ tsdb_desc(StringInfo buf, XLogReaderState *record)
 			{
 				xl_tsdb_head_append *xlrec = (xl_tsdb_head_append *) data;
 
-				appendStringInfo(buf, "%u samples, %s at offset %u%s",
-								 xlrec->nsamples,
-								 (xlrec->flags & XLH_APPEND_NEW_RUN) ?
-								 "new run" : "extends run",
-								 xlrec->run_offset,
-								 (xlrec->flags & XLH_APPEND_INIT_PAGE) ?
-								 ", new head page" : "");
+				if (xlrec->nextend == 0)
+				{
+					if (xlrec->nruns == 1)
+						appendStringInfo(buf, "%u samples, new run at offset %u",
+										 xlrec->nsamples, xlrec->run_offset);
+					else
+						appendStringInfo(buf, "%u samples, %u new runs at offset %u",
+										 xlrec->nsamples, xlrec->nruns,
+										 xlrec->run_offset);
+				}
+				else if (xlrec->nruns == 0)
+					appendStringInfo(buf, "%u samples, extends run at offset %u",
+									 xlrec->nsamples, xlrec->run_offset);
+				else
+					appendStringInfo(buf, "%u samples, %u extend run at offset %u, then %u new runs",
+									 xlrec->nsamples, xlrec->nextend,
+									 xlrec->run_offset, xlrec->nruns);
+				if (xlrec->flags & XLH_APPEND_INIT_PAGE)
+					appendStringInfoString(buf, ", new head page");
 				break;
 			}
 		case XLOG_TSDB_FREEZE:

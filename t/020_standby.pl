@@ -56,6 +56,22 @@ $primary->safe_psql('postgres', q{
 	SAVEPOINT s; INSERT INTO m VALUES ('sp{k="2"}', '2026-01-02', 2); ROLLBACK TO s;
 	INSERT INTO m VALUES ('sp{k="3"}', '2026-01-02', 3);
 	COMMIT;
+	-- the insert buffer's records: several runs per record, and a record
+	-- that extends the page's last run and then starts new ones
+	CREATE TABLE buf_t (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+	SET tsdb.insert_batch_samples = 10;
+	BEGIN;
+	INSERT INTO buf_t SELECT 'b{i="' || i % 3 || '"}', '2026-01-07'::timestamptz + i * interval '1 s', i FROM generate_series(1, 15) i;
+	INSERT INTO buf_t SELECT 'b{i="' || i % 3 || '"}', '2026-01-08'::timestamptz + i * interval '1 s', i FROM generate_series(1, 5) i;
+	INSERT INTO buf_t VALUES ('b{i="9"}', '2026-01-09', 1);
+	INSERT INTO buf_t VALUES ('b{i="9"}', '2026-01-09 00:00:01', 2);
+	SAVEPOINT s; INSERT INTO buf_t VALUES ('b{i="gone"}', '2026-01-09', 3); ROLLBACK TO s;
+	COMMIT;
+	RESET tsdb.insert_batch_samples;
+	BEGIN;
+	INSERT INTO buf_t SELECT 'b{i="' || i % 7 || '"}', '2026-01-10'::timestamptz + i * interval '1 s', i FROM generate_series(1, 6000) i;
+	INSERT INTO buf_t VALUES ('b{i="9"}', '2026-01-10', 4);
+	COMMIT;
 	CREATE TABLE copy_t (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
 	COPY copy_t FROM PROGRAM 'seq 1 3000 | sed -e "s/^/copied{i=\"x\"}\t2026-01-03 00:00:00+00\t/"';
 	VACUUM (FREEZE) m;
@@ -152,6 +168,8 @@ my @queries = (
 	'SELECT * FROM tsdb.series(\'m\') ORDER BY 1',
 	'SELECT state, count(*), sum(nsamples) FROM tsdb.head_runs(\'m\') WHERE state IN (\'frozen\', \'dead\') GROUP BY 1 ORDER BY 1',
 	'SELECT count(*), sum(value) FROM copy_t',
+	'SELECT series, ts, value FROM buf_t ORDER BY 1, 2, 3',
+	'SELECT * FROM tsdb.head_runs(\'buf_t\') ORDER BY 1, 2',
 	'SELECT * FROM trunc_t',
 	'SELECT * FROM inplace_t',
 	'SELECT count(*), sum(value) FROM full_t',

@@ -20,7 +20,9 @@ my $start = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
 $node->safe_psql('postgres', q{
 	CREATE TABLE m (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
 	INSERT INTO m VALUES ('up{job="a"}', '2026-01-01', 1);
+	SET tsdb.insert_batch_samples = 0;    -- every row its own record
 	INSERT INTO m SELECT 'up{job="b"}', '2026-01-01', i FROM generate_series(1, 500) i;
+	RESET tsdb.insert_batch_samples;
 	VACUUM (FREEZE) m;
 	INSERT INTO m VALUES ('up{job="a"}', '2026-01-02', 1);
 	SELECT tsdb.compact('m');
@@ -47,6 +49,26 @@ like($rows, qr/^SEGMENT_LIST\|1 segments, next segment id 2, latest removed xid 
 like($rows, qr/^PAGE_FREE\|page recycled, \d+ free pages, next free \d+$/m, 'PAGE_FREE described');
 like($rows, qr/^PAGE_REUSE\|free page reused as type 3, \d+ free pages, next free \d+$/m, 'PAGE_REUSE described');
 unlike($rows, qr/UNKNOWN|unknown/, 'no unknown record');
+
+# The insert buffer writes several commands' runs in one record: at a
+# threshold of 10, 15 rows of one INSERT and 5 of the next become a record
+# of 10 (a new run), then one of 5 extending that run and 5 in a new one.
+$start = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
+$node->safe_psql('postgres', q{
+	SET tsdb.insert_batch_samples = 10;
+	BEGIN;
+	INSERT INTO m SELECT 'up{job="c"}', '2026-01-04'::timestamptz + i * interval '1 s', i FROM generate_series(1, 15) i;
+	INSERT INTO m SELECT 'up{job="c"}', '2026-01-05'::timestamptz + i * interval '1 s', i FROM generate_series(1, 5) i;
+	INSERT INTO m VALUES ('up{job="c"}', '2026-01-06', 1);
+	INSERT INTO m VALUES ('up{job="c"}', '2026-01-06 00:00:01', 2);
+	COMMIT;
+});
+$end = $node->safe_psql('postgres', 'SELECT pg_current_wal_flush_lsn()');
+$rows = $node->safe_psql('postgres', qq{
+	SELECT description FROM pg_get_wal_records_info('$start', '$end')
+	 WHERE resource_manager = 'tsdb' AND record_type = 'HEAD_APPEND' ORDER BY start_lsn});
+like($rows, qr/^10 samples, new run at offset \d+(, new head page)?\n10 samples, 5 extend run at offset \d+, then 1 new runs\n2 samples, new run at offset \d+$/,
+	'HEAD_APPEND of buffered samples: a new run, an extension and a new run, then the rest at commit in one run');
 
 # A COPY logs one record per head page, not one per row.
 $start = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
