@@ -46,6 +46,7 @@ OBJS = \
 	src/compress_crc.o \
 	src/compress_gorilla.o \
 	src/compress_lz4.o \
+	src/compress_samples.o \
 	src/compress_ts.o \
 	src/compress_values.o
 
@@ -127,7 +128,7 @@ bench-codecs: codec_build/codec_bench codec_build/real.tsv codec_build/gen
 	codec_build/codec_bench codec_build/gen.tsv
 	codec_build/codec_bench -c 120 codec_build/gen.tsv
 
-FUZZ_TARGETS = fuzz_decode_ts fuzz_decode_values fuzz_decode_chunk
+FUZZ_TARGETS = fuzz_decode_ts fuzz_decode_values fuzz_decode_chunk fuzz_decode_samples
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-I$(srcdir)/src -I$(srcdir)/bench
 
@@ -137,7 +138,7 @@ codec_build/fuzz_%: $(srcdir)/fuzz/fuzz_%.c $(CODEC_SRCS) $(CODEC_HDRS) | codec_
 # Seeds are valid encodings written by the unit-test binary, so they follow
 # the format whenever it changes.
 codec_build/seeds: codec_build/codec_test codec_build/real.tsv
-	rm -rf $@ && mkdir -p $@/ts $@/values $@/chunk
+	rm -rf $@ && mkdir -p $@/ts $@/values $@/chunk $@/samples
 	codec_build/codec_test --seeds $@ codec_build/real.tsv
 
 # Each fuzzer runs FUZZ_SECONDS on a scratch copy of the seeds; a crash

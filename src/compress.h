@@ -133,6 +133,38 @@ extern TsdbCodecStatus tsdb_values_decode(const uint8 *buf, size_t len,
 										  void *work, size_t worklen);
 
 /*
+ * Packed sample stream (compress_samples.c), the form in which WAL records
+ * carry head samples.  A raw sample is the head page's 20 bytes: series id
+ * (uint32), timestamp (int64), value bits (float8), native byte order.  A
+ * stream's state carries the previous sample and each series' last value
+ * from one call to the next, so one record's runs share it; initialize it
+ * once per record.  tsdb_samples_pack needs TSDB_PACKED_SAMPLE_MAX bytes of
+ * output per sample; tsdb_samples_unpack reads n samples from *p (advanced),
+ * checking every byte against end.
+ */
+#define TSDB_RAW_SAMPLE_SIZE	20
+#define TSDB_PACKED_SAMPLE_MAX	24	/* 5 + 10 + 9 bytes */
+#define TSDB_SAMPLE_STREAM_BITS	10
+#define TSDB_SAMPLE_STREAM_SLOTS (1 << TSDB_SAMPLE_STREAM_BITS)
+
+typedef struct TsdbSampleStream
+{
+	uint32		prev_series;
+	uint64		prev_ts;
+	uint32		nkeys;
+	bool		used[TSDB_SAMPLE_STREAM_SLOTS];
+	uint32		keys[TSDB_SAMPLE_STREAM_SLOTS];
+	uint64		vals[TSDB_SAMPLE_STREAM_SLOTS];
+} TsdbSampleStream;
+
+extern void tsdb_sample_stream_init(TsdbSampleStream *st);
+extern size_t tsdb_samples_pack(TsdbSampleStream *st, const uint8 *raw,
+								uint32 n, uint8 *out);
+extern TsdbCodecStatus tsdb_samples_unpack(TsdbSampleStream *st,
+										   const uint8 **p, const uint8 *end,
+										   uint32 n, uint8 *raw);
+
+/*
  * CRC-32C (Castagnoli), for chunk headers.  Same polynomial, initial value
  * and final xor as PostgreSQL's COMP_CRC32C, so the values agree.
  */

@@ -25,6 +25,7 @@
 #include "storage/lmgr.h"
 #include "utils/rel.h"
 
+#include "compress.h"
 #include "head.h"
 #include "meta.h"
 #include "recycle.h"
@@ -97,6 +98,90 @@ tsdb_head_apply_append(Page page, const xl_tsdb_head_append *xlrec,
 	ph->pd_lower += len;
 	opaque->last_run = last_run;
 	opaque->nitems += xlrec->nsamples;
+}
+
+/*
+ * The samples of an append's data (as tsdb_head_apply_append takes it) in
+ * the packed form of compress_samples.c, run headers kept as they are; the
+ * WAL record carries this when it is smaller (XLH_APPEND_PACKED).  "out"
+ * needs TSDB_PACKED_SAMPLE_MAX bytes per sample plus the headers.
+ */
+static TsdbSampleStream pack_stream;
+
+Size
+tsdb_head_pack_append(const xl_tsdb_head_append *xlrec, const char *raw,
+					  Size len, char *out)
+{
+	Size		pos = (Size) xlrec->nextend * TSDB_SAMPLE_SIZE;
+	char	   *p = out;
+
+	tsdb_sample_stream_init(&pack_stream);
+	p += tsdb_samples_pack(&pack_stream, (const uint8 *) raw, xlrec->nextend,
+						   (uint8 *) p);
+	while (pos < len)
+	{
+		TsdbRunHeader hdr;
+
+		memcpy(&hdr, raw + pos, TSDB_RUN_HEADER_SIZE);
+		memcpy(p, raw + pos, TSDB_RUN_HEADER_SIZE);
+		p += TSDB_RUN_HEADER_SIZE;
+		pos += TSDB_RUN_HEADER_SIZE;
+		p += tsdb_samples_pack(&pack_stream, (const uint8 *) raw + pos,
+							   hdr.nsamples, (uint8 *) p);
+		pos += (Size) hdr.nsamples * TSDB_SAMPLE_SIZE;
+	}
+	Assert(pos == len);
+	return p - out;
+}
+
+/*
+ * The inverse, in redo: rebuild the raw bytes (at most BLCKSZ) from a packed
+ * record.  The record passed its CRC, so damage here means a bug or a torn
+ * write that the CRC missed; either way replay must not go on.
+ */
+Size
+tsdb_head_unpack_append(const xl_tsdb_head_append *xlrec, const char *packed,
+						Size plen, char *raw)
+{
+	const uint8 *p = (const uint8 *) packed;
+	const uint8 *end = p + plen;
+	Size		len = (Size) xlrec->nextend * TSDB_SAMPLE_SIZE;
+	int			nruns = 0;
+	TsdbCodecStatus status;
+
+	if (len > BLCKSZ)
+		elog(PANIC, "tsdb packed head append extends a run by %u samples",
+			 xlrec->nextend);
+	tsdb_sample_stream_init(&pack_stream);
+	status = tsdb_samples_unpack(&pack_stream, &p, end, xlrec->nextend,
+								 (uint8 *) raw);
+	while (status == TSDB_CODEC_OK && p < end)
+	{
+		TsdbRunHeader hdr;
+
+		if (end - p < TSDB_RUN_HEADER_SIZE)
+		{
+			status = TSDB_CODEC_E_TRUNCATED;
+			break;
+		}
+		memcpy(&hdr, p, TSDB_RUN_HEADER_SIZE);
+		if (hdr.nsamples == 0 || ++nruns > xlrec->nruns ||
+			len + TSDB_RUN_HEADER_SIZE + (Size) hdr.nsamples * TSDB_SAMPLE_SIZE > BLCKSZ)
+		{
+			status = TSDB_CODEC_E_COUNT;
+			break;
+		}
+		memcpy(raw + len, p, TSDB_RUN_HEADER_SIZE);
+		p += TSDB_RUN_HEADER_SIZE;
+		len += TSDB_RUN_HEADER_SIZE;
+		status = tsdb_samples_unpack(&pack_stream, &p, end, hdr.nsamples,
+									 (uint8 *) raw + len);
+		len += (Size) hdr.nsamples * TSDB_SAMPLE_SIZE;
+	}
+	if (status != TSDB_CODEC_OK)
+		elog(PANIC, "tsdb packed head append record is corrupted: %s",
+			 tsdb_codec_strerror(status));
+	return len;
 }
 
 /*
@@ -253,6 +338,9 @@ append_samples(Relation rel, const TsdbSample *samples, const CommandId *cids,
 			   TransactionId xmax, ItemPointer tids, int *done)
 {
 	char	   *scratch = palloc(BLCKSZ);
+	/* packed samples: at most TSDB_PACKED_SAMPLE_MAX bytes for each 20 */
+	char	   *packed = palloc(BLCKSZ * 2);
+	Size		plen;
 
 #define SAMPLE_CID(i) (cids ? cids[i] : cid)
 
@@ -337,6 +425,25 @@ append_samples(Relation rel, const TsdbSample *samples, const CommandId *cids,
 			(xlrec.nruns > 0 ? XLH_APPEND_NEW_RUN : 0);
 		xlrec.nsamples = i - start;
 
+		/* WAL carries the packed form when it is smaller (nearly always) */
+		plen = 0;
+		if (RelationNeedsWAL(rel))
+		{
+			plen = tsdb_head_pack_append(&xlrec, scratch, len, packed);
+			if (plen < len)
+				xlrec.flags |= XLH_APPEND_PACKED;
+#ifdef USE_ASSERT_CHECKING
+			if (plen < len)
+			{
+				char	   *check = palloc(BLCKSZ);
+
+				Assert(tsdb_head_unpack_append(&xlrec, packed, plen, check) == len &&
+					   memcmp(check, scratch, len) == 0);
+				pfree(check);
+			}
+#endif
+		}
+
 		START_CRIT_SECTION();
 
 		if (is_new)
@@ -355,7 +462,10 @@ append_samples(Relation rel, const TsdbSample *samples, const CommandId *cids,
 			XLogRegisterData((char *) &xlrec, sizeof(xlrec));
 			XLogRegisterBuffer(0, buf, REGBUF_STANDARD |
 							   (is_new ? REGBUF_WILL_INIT : 0));
-			XLogRegisterBufData(0, scratch, len);
+			if (xlrec.flags & XLH_APPEND_PACKED)
+				XLogRegisterBufData(0, packed, plen);
+			else
+				XLogRegisterBufData(0, scratch, len);
 			lsn = XLogInsert(TSDB_RMGR_ID, XLOG_TSDB_HEAD_APPEND);
 			PageSetLSN(page, lsn);
 		}
@@ -380,6 +490,7 @@ append_samples(Relation rel, const TsdbSample *samples, const CommandId *cids,
 #undef SAMPLE_CID
 
 	pfree(scratch);
+	pfree(packed);
 }
 
 /*

@@ -154,5 +154,9 @@ extern void tsdb_head_apply_consume(Page page, TransactionId xmax,
 extern void tsdb_run_apply_freeze(TsdbRunHeader *run, uint16 set_flags);
 extern void tsdb_head_apply_append(Page page, const xl_tsdb_head_append *xlrec,
 								   const char *data, Size len);
+extern Size tsdb_head_pack_append(const xl_tsdb_head_append *xlrec,
+								  const char *raw, Size len, char *out);
+extern Size tsdb_head_unpack_append(const xl_tsdb_head_append *xlrec,
+									const char *packed, Size plen, char *raw);
 
 #endif							/* TSDB_HEAD_H */

@@ -127,6 +127,7 @@ redo_head_append(XLogReaderState *record)
 	Page		page;
 	Size		len;
 	char	   *data;
+	static PGAlignedBlock unpacked;
 
 	if (xlrec->flags & XLH_APPEND_INIT_PAGE)
 	{
@@ -142,6 +143,11 @@ redo_head_append(XLogReaderState *record)
 	}
 	page = BufferGetPage(buf);
 	data = XLogRecGetBlockData(record, 0, &len);
+	if (xlrec->flags & XLH_APPEND_PACKED)
+	{
+		len = tsdb_head_unpack_append(xlrec, data, len, unpacked.data);
+		data = unpacked.data;
+	}
 	tsdb_head_apply_append(page, xlrec, data, len);
 	PageSetLSN(page, record->EndRecPtr);
 	MarkBufferDirty(buf);

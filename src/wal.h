@@ -59,10 +59,14 @@ typedef struct xl_tsdb_new_series
  *			 run_offset), then nruns complete runs (header, then samples),
  *			 one per command of the appending (sub)transaction.  Without
  *			 nextend, run_offset is where the bytes start.  WILL_INIT with
- *			 XLH_APPEND_INIT_PAGE.
+ *			 XLH_APPEND_INIT_PAGE.  With XLH_APPEND_PACKED, every sample of
+ *			 the data is in the packed form of compress_samples.c (one
+ *			 stream for the whole record; run headers as they are), which
+ *			 redo expands to the page's 20-byte samples.
  */
 #define XLH_APPEND_INIT_PAGE	0x01
 #define XLH_APPEND_NEW_RUN		0x02	/* nruns > 0 */
+#define XLH_APPEND_PACKED		0x04	/* samples packed (compress_samples.c) */
 
 typedef struct xl_tsdb_head_append
 {

@@ -90,6 +90,14 @@ tsdb_desc(StringInfo buf, XLogReaderState *record)
 									 xlrec->run_offset, xlrec->nruns);
 				if (xlrec->flags & XLH_APPEND_INIT_PAGE)
 					appendStringInfoString(buf, ", new head page");
+				/* a full-page image replaces the data */
+				if (xlrec->flags & XLH_APPEND_PACKED)
+				{
+					Size		len;
+
+					if (XLogRecGetBlockData(record, 0, &len) != NULL)
+						appendStringInfo(buf, ", packed in %zu bytes", len);
+				}
 				break;
 			}
 		case XLOG_TSDB_FREEZE:

@@ -39,9 +39,9 @@ note($rows);
 like($rows, qr/^INIT_META\|format version 5, storage id \d+$/m, 'INIT_META described');
 like($rows, qr/^NEW_SERIES\|series id 1, new dictionary page$/m, 'first NEW_SERIES described');
 like($rows, qr/^NEW_SERIES\|series id 2$/m, 'second NEW_SERIES described');
-like($rows, qr/^HEAD_APPEND\|1 samples, new run at offset 24, new head page$/m, 'first HEAD_APPEND');
-like($rows, qr/^HEAD_APPEND\|\d+ samples, new run at offset \d+$/m, 'HEAD_APPEND starting a run');
-like($rows, qr/^HEAD_APPEND\|\d+ samples, extends run at offset \d+$/m, 'HEAD_APPEND extending a run');
+like($rows, qr/^HEAD_APPEND\|1 samples, new run at offset 24, new head page, packed in \d+ bytes$/m, 'first HEAD_APPEND');
+like($rows, qr/^HEAD_APPEND\|\d+ samples, new run at offset \d+(, packed in \d+ bytes)?$/m, 'HEAD_APPEND starting a run');
+like($rows, qr/^HEAD_APPEND\|\d+ samples, extends run at offset \d+(, packed in \d+ bytes)?$/m, 'HEAD_APPEND extending a run');
 like($rows, qr/^FREEZE\|\d+ runs frozen or marked dead, conflict xid \d+$/m, 'FREEZE described');
 like($rows, qr/^SEGMENT_PAGE\|segment page image$/m, 'SEGMENT_PAGE described');
 like($rows, qr/^HEAD_CONSUME\|\d+ runs moved into a segment by xid \d+$/m, 'HEAD_CONSUME described');
@@ -67,7 +67,7 @@ $end = $node->safe_psql('postgres', 'SELECT pg_current_wal_flush_lsn()');
 $rows = $node->safe_psql('postgres', qq{
 	SELECT description FROM pg_get_wal_records_info('$start', '$end')
 	 WHERE resource_manager = 'tsdb' AND record_type = 'HEAD_APPEND' ORDER BY start_lsn});
-like($rows, qr/^10 samples, new run at offset \d+(, new head page)?\n10 samples, 5 extend run at offset \d+, then 1 new runs\n2 samples, new run at offset \d+$/,
+like($rows, qr/^10 samples, new run at offset \d+(, new head page)?(, packed in \d+ bytes)?\n10 samples, 5 extend run at offset \d+, then 1 new runs(, packed in \d+ bytes)?\n2 samples, new run at offset \d+(, packed in \d+ bytes)?$/,
 	'HEAD_APPEND of buffered samples: a new run, an extension and a new run, then the rest at commit in one run');
 
 # A COPY logs one record per head page, not one per row.
@@ -80,6 +80,20 @@ my $appends = $node->safe_psql('postgres', qq{
 # 10 pages; COPY hands rows over in batches of 1000, so a page can take a
 # record per batch.
 ok($appends >= 10 && $appends <= 20, "COPY of 4070 rows wrote $appends HEAD_APPEND records, not one per row");
+
+# The records carry the samples packed: one series, one timestamp and
+# counting values take a few bytes each instead of the page's 20.  (Records
+# with a full-page image carry no data and say nothing about packing.)
+my ($packed, $packed_bytes, $packed_samples) = split /\|/, $node->safe_psql('postgres', qq{
+	SELECT count(*),
+	       sum(substring(description FROM 'packed in ([0-9]+) bytes')::int),
+	       sum(substring(description FROM '^([0-9]+) samples')::int)
+	  FROM pg_get_wal_records_info('$start', '$end')
+	 WHERE resource_manager = 'tsdb' AND record_type = 'HEAD_APPEND'
+	   AND description LIKE '%, packed in % bytes'});
+cmp_ok($packed, '>=', 5, "$packed COPY records packed");
+my $per_sample = $packed_bytes / $packed_samples;
+cmp_ok($per_sample, '<', 6, sprintf('packed samples take %.1f bytes, not 20', $per_sample));
 
 $node->stop;
 done_testing();

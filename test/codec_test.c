@@ -968,6 +968,184 @@ write_chunk_seeds(void)
 	write_seed("chunk", area, off);
 }
 
+/*
+ * Packed sample streams (WAL records' form of head samples).  A stream of
+ * calls shares state, like a record's runs; every sample comes back bit for
+ * bit; damaged and truncated streams decode to an error or to some samples
+ * without a memory error.
+ */
+static void
+put_raw(uint8 *raw, uint32 i, uint32 series, uint64 ts, uint64 value)
+{
+	memcpy(raw + i * TSDB_RAW_SAMPLE_SIZE, &series, 4);
+	memcpy(raw + i * TSDB_RAW_SAMPLE_SIZE + 4, &ts, 8);
+	memcpy(raw + i * TSDB_RAW_SAMPLE_SIZE + 12, &value, 8);
+}
+
+/* pack n samples as calls of sizes "parts", unpack, compare; packed size */
+static size_t
+samples_roundtrip(const uint8 *raw, uint32 n, uint32 part, const char *name)
+{
+	static TsdbSampleStream st;
+	uint8	   *packed = malloc((size_t) n * TSDB_PACKED_SAMPLE_MAX + 1);
+	uint8	   *out = malloc((size_t) n * TSDB_RAW_SAMPLE_SIZE + 1);
+	size_t		len = 0;
+	uint8	   *copy;
+	const uint8 *p;
+	uint32		i;
+	TsdbCodecStatus status = TSDB_CODEC_OK;
+
+	tsdb_sample_stream_init(&st);
+	for (i = 0; i < n; i += part)
+		len += tsdb_samples_pack(&st, raw + (size_t) i * TSDB_RAW_SAMPLE_SIZE,
+								 n - i < part ? n - i : part, packed + len);
+	CHECK(len <= (size_t) n * TSDB_PACKED_SAMPLE_MAX, "%s: %zu bytes for %u samples", name, len, n);
+	copy = malloc(len ? len : 1);
+	memcpy(copy, packed, len);
+	p = copy;
+	tsdb_sample_stream_init(&st);
+	for (i = 0; i < n && status == TSDB_CODEC_OK; i += part)
+		status = tsdb_samples_unpack(&st, &p, copy + len, n - i < part ? n - i : part,
+									 out + (size_t) i * TSDB_RAW_SAMPLE_SIZE);
+	CHECK(status == TSDB_CODEC_OK, "%s: unpack: %s", name, tsdb_codec_strerror(status));
+	CHECK(p == copy + len, "%s: %zu bytes left over", name, (size_t) (copy + len - p));
+	CHECK(memcmp(out, raw, (size_t) n * TSDB_RAW_SAMPLE_SIZE) == 0, "%s: samples differ", name);
+	/* a fuzzing seed in its format: samples per call (4 calls), stream */
+	if (part == n && n >= 200)
+	{
+		uint8		seed[1 + 200 * TSDB_PACKED_SAMPLE_MAX];
+
+		seed[0] = 50;
+		tsdb_sample_stream_init(&st);
+		write_seed("samples", seed, 1 + tsdb_samples_pack(&st, raw, 200, seed + 1));
+	}
+	free(copy);
+	free(out);
+	free(packed);
+	return len;
+}
+
+static void
+samples_corrupt(const uint8 *raw, uint32 n, const char *name)
+{
+	static TsdbSampleStream st;
+	static const uint8 masks[] = {0x01, 0x10, 0x80, 0xFF};
+	uint8	   *packed = malloc((size_t) n * TSDB_PACKED_SAMPLE_MAX + 1);
+	uint8	   *out = malloc((size_t) n * TSDB_RAW_SAMPLE_SIZE);
+	size_t		len;
+	size_t		i;
+	size_t		m;
+	int			errors = 0;
+
+	tsdb_sample_stream_init(&st);
+	len = tsdb_samples_pack(&st, raw, n, packed);
+	for (i = 0; i < len; i++)
+	{
+		uint8	   *copy = malloc(i ? i : 1);
+		const uint8 *p = copy;
+
+		memcpy(copy, packed, i);
+		tsdb_sample_stream_init(&st);
+		errors += tsdb_samples_unpack(&st, &p, copy + i, n, out) != TSDB_CODEC_OK;
+		free(copy);
+	}
+	CHECK(errors == (int) len, "%s: %d of %zu truncations decoded", name, (int) len - errors, len);
+	for (i = 0; i < len; i++)
+		for (m = 0; m < sizeof(masks); m++)
+		{
+			uint8	   *copy = malloc(len);
+			const uint8 *p = copy;
+
+			memcpy(copy, packed, len);
+			copy[i] ^= masks[m];
+			tsdb_sample_stream_init(&st);
+			(void) tsdb_samples_unpack(&st, &p, copy + len, n, out);
+			CHECK(p >= copy && p <= copy + len, "%s: read past the end", name);
+			free(copy);
+		}
+	free(out);
+	free(packed);
+}
+
+static void
+test_samples(void)
+{
+	uint32		n = 2000;
+	uint8	   *raw = malloc((size_t) n * TSDB_RAW_SAMPLE_SIZE);
+	static const uint64 edge[] = {
+		0, UINT64_C(0x8000000000000000), UINT64_C(0x7FF0000000000000),
+		UINT64_C(0xFFF0000000000000), UINT64_C(0x7FF8000000000001),
+		UINT64_C(0x7FF0000000000002),	/* Prometheus' staleness NaN */
+		UINT64_C(0x0000000000000001), UINT64_C(0xFFFFFFFFFFFFFFFF),
+		UINT64_C(0x0100000000000080), UINT64_C(0x00FF000000000000)
+	};
+	static TsdbSampleStream st;
+	uint8		buf[64];
+	const uint8 *p;
+	size_t		len;
+	uint32		i;
+
+	/* a scrape: 500 series at one instant, values repeating per series */
+	for (i = 0; i < n; i++)
+		put_raw(raw, i, 1000 + i % 500, UINT64_C(1767225600000000) + (i / 500) * 10000000,
+				(uint64) ((i % 500) * 7 + (i / 500 % 2)) * UINT64_C(0x0010000000000000));
+	len = samples_roundtrip(raw, n, n, "scrape");
+	CHECK(len < (size_t) n * 6, "scrape: %zu bytes for %u samples", len, n);
+	samples_roundtrip(raw, n, 7, "scrape in parts");
+	samples_corrupt(raw, 200, "scrape");
+
+	/* random everything, extreme jumps of series and time */
+	for (i = 0; i < n; i++)
+		put_raw(raw, i, (uint32) next_rand(), next_rand(), next_rand());
+	samples_roundtrip(raw, n, n, "random");
+	samples_roundtrip(raw, n, 1, "random one by one");
+	samples_corrupt(raw, 100, "random");
+	for (i = 0; i < n; i++)
+		put_raw(raw, i, (i & 1) ? 0 : UINT32_MAX, (i & 1) ? (uint64) INT64_MIN : (uint64) INT64_MAX,
+				edge[i % (sizeof(edge) / sizeof(edge[0]))]);
+	samples_roundtrip(raw, n, n, "extremes");
+	samples_corrupt(raw, 40, "extremes");
+
+	/* more series than the value table keeps: still exact */
+	for (i = 0; i < n; i++)
+		put_raw(raw, i, i % 1500, 42, (uint64) (i % 1500) << 20 | (i / 1500));
+	samples_roundtrip(raw, n, n, "many series");
+
+	/* one series, a constant: 3 bytes a sample (0, 0 deltas, XOR 0) */
+	for (i = 0; i < n; i++)
+		put_raw(raw, i, 5, 1000, UINT64_C(0x3FF0000000000000));
+	len = samples_roundtrip(raw, n, n, "constant");
+	CHECK(len <= 3 * (size_t) n + 16, "constant: %zu bytes for %u samples", len, n);
+
+	/* non-canonical and malformed value bytes are refused */
+	buf[0] = 0;					/* series +0 */
+	buf[1] = 0;					/* ts +0 */
+	buf[2] = 0x08;				/* 0 leading + 8 trailing zero bytes */
+	tsdb_sample_stream_init(&st);
+	p = buf;
+	CHECK(tsdb_samples_unpack(&st, &p, buf + 3, 1, raw) == TSDB_CODEC_E_TAG, "0x08 accepted");
+	buf[2] = 0x70;				/* 7 leading zero bytes, last byte 0x00 */
+	buf[3] = 0x00;
+	tsdb_sample_stream_init(&st);
+	p = buf;
+	CHECK(tsdb_samples_unpack(&st, &p, buf + 4, 1, raw) == TSDB_CODEC_E_FIELD, "zero edge byte accepted");
+	buf[2] = 0x60;				/* 6 leading: two bytes, the first zero */
+	buf[3] = 0x00;
+	buf[4] = 0x01;
+	tsdb_sample_stream_init(&st);
+	p = buf;
+	CHECK(tsdb_samples_unpack(&st, &p, buf + 5, 1, raw) == TSDB_CODEC_E_FIELD, "zero leading byte accepted");
+	/* a series step beyond 32 bits */
+	p = tsdb_varint_put(buf, tsdb_zigzag(UINT64_C(1) << 32));
+	buf[p - buf] = 0;
+	buf[p - buf + 1] = 0x80;
+	len = (size_t) (p - buf) + 2;
+	tsdb_sample_stream_init(&st);
+	p = buf;
+	CHECK(tsdb_samples_unpack(&st, &p, buf + len, 1, raw) == TSDB_CODEC_E_FIELD, "33-bit series step accepted");
+	free(raw);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -987,6 +1165,7 @@ main(int argc, char **argv)
 	test_crc();
 	test_timestamps();
 	test_values();
+	test_samples();
 	if (!seed_dir)
 	{
 		test_malformed();
