@@ -10,6 +10,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::Bin;
+use TsdbProc;
 use IPC::Run;
 use Time::HiRes qw(usleep);
 
@@ -78,25 +81,6 @@ sub client_script
 		$script .= "COMMIT;\n\\echo ack $id\n";
 	}
 	return $script;
-}
-
-# Every process of the server, postmaster first: its children, found in
-# /proc (no dependency on procps).
-sub server_pids
-{
-	my $pm = shift;
-	my @pids = ($pm);
-	opendir(my $d, '/proc') or die "could not read /proc: $!";
-	for my $p (grep { /^\d+$/ } readdir $d)
-	{
-		open(my $fh, '<', "/proc/$p/stat") or next;
-		my $stat = <$fh>;
-		close $fh;
-		# pid (comm) state ppid ...; comm may hold spaces and parentheses
-		push @pids, $p if defined $stat && $stat =~ /^\d+ \(.*\) \S+ (\d+) / && $1 == $pm;
-	}
-	closedir $d;
-	return @pids;
 }
 
 sub crash_round

@@ -22,6 +22,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::Bin;
+use TsdbProc;
 use IPC::Run;
 
 my $PAUSE_MS = 600000;
@@ -94,23 +97,6 @@ sub start_paused_compaction
 		WHERE query LIKE '%tsdb.compact(%' AND pid <> pg_backend_pid()});
 	die "no xid for the paused compaction" unless $xid =~ /^\d+$/;
 	return ($h, $xid);
-}
-
-# The postmaster and its children, from /proc (no procps needed).
-sub server_pids
-{
-	my $pm = shift;
-	my @pids = ($pm);
-	opendir(my $d, '/proc') or die "could not read /proc: $!";
-	for my $p (grep { /^\d+$/ } readdir $d)
-	{
-		open(my $fh, '<', "/proc/$p/stat") or next;
-		my $stat = <$fh>;
-		close $fh;
-		push @pids, $p if defined $stat && $stat =~ /^\d+ \(.*\) \S+ (\d+) / && $1 == $pm;
-	}
-	closedir $d;
-	return @pids;
 }
 
 sub crash

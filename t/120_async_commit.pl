@@ -13,6 +13,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::Bin;
+use TsdbProc;
 use IPC::Run;
 use Time::HiRes qw(usleep time);
 
@@ -75,22 +78,6 @@ sub client_script
 		  unless $t % 5 == 0;
 	}
 	return $script;
-}
-
-sub server_pids
-{
-	my $pm = shift;
-	my @pids = ($pm);
-	opendir(my $d, '/proc') or die "could not read /proc: $!";
-	for my $p (grep { /^\d+$/ } readdir $d)
-	{
-		open(my $fh, '<', "/proc/$p/stat") or next;
-		my $stat = <$fh>;
-		close $fh;
-		push @pids, $p if defined $stat && $stat =~ /^\d+ \(.*\) \S+ (\d+) / && $1 == $pm;
-	}
-	closedir $d;
-	return @pids;
 }
 
 # Load, kill every server process, restart; returns the acks (id -> time of
