@@ -58,7 +58,7 @@ sub load_round
 		close($fh);
 		my $h = IPC::Run::start(
 			[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', $file, '-d', $node->connstr('postgres') ],
-			'<', \undef, '>', "$file.out", '2>', "$file.err");
+			'<', '/dev/null', '>', "$file.out", '2>', "$file.err");
 		push @runs, { h => $h, err => "$file.err" };
 	}
 
@@ -70,7 +70,6 @@ sub load_round
 		$max_head = $head if $head > $max_head;
 		$samples++;
 		usleep(100_000);
-		$_->{h}->pump_nb for grep { $_->{h}->pumpable } @runs;
 	}
 	my $failed = 0;
 	for my $r (@runs)
