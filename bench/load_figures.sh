@@ -40,14 +40,7 @@ ASYNC_ROUNDS=${TSDB_BENCH_ASYNC_ROUNDS:-3}
 N=184320
 . "$here/scripts/cluster.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "load_figures.sh installs packages and tsdb: run it as root (sudo bash bench/load_figures.sh)" >&2
-	exit 1
-fi
-bash "$here/scripts/deps.sh"
-echo "== building and installing tsdb" >&2
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" >/dev/null
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" install >/dev/null
+bench_install_tsdb "bench/load_figures.sh"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 cluster_remove "$DIR"

@@ -20,13 +20,7 @@ SECS=${TSDB_MEM_SECS:-600}
 OUT=${TSDB_BENCH_OUT:-$here/bench/results/memory_figures.md}
 EVERY=30
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench/memory_figures.sh installs packages and tsdb: run it as root" >&2
-	exit 1
-fi
-bash "$here/scripts/deps.sh"
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" >/dev/null
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" install >/dev/null
+bench_install_tsdb "bench/memory_figures.sh"
 
 cluster_remove "$DIR"
 cluster_start "$DIR" "$PORT" "tsdb.worker_naptime = 5s

@@ -23,14 +23,8 @@ OUT=${TSDB_BENCH_OUT:-$here/bench/results/palloc_figures.md}
 N=2000
 FUNCS="palloc palloc0 palloc_extended repalloc MemoryContextAlloc MemoryContextAllocZero MemoryContextAllocZeroAligned MemoryContextAllocExtended"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench/palloc_figures.sh installs packages and tsdb: run it as root" >&2
-	exit 1
-fi
-bash "$here/scripts/deps.sh"
+bench_install_tsdb "bench/palloc_figures.sh"
 command -v gdb >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q gdb >/dev/null
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" >/dev/null
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" install >/dev/null
 
 cluster_remove "$DIR"
 cluster_start "$DIR" "$PORT" "tsdb.worker_enabled = off

@@ -49,14 +49,7 @@ T0=$START
 T1=$((START + DURATION))
 NSERIES=$((HOSTS * PER_HOST))
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "read_figures.sh installs packages and tsdb: run it as root" >&2
-	exit 1
-fi
-bash "$here/scripts/deps.sh"
-echo "== building and installing tsdb" >&2
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" >/dev/null
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" install >/dev/null
+bench_install_tsdb "bench/read_figures.sh"
 
 cluster_remove "$DIR"
 trap 'cluster_remove "$DIR" || true' EXIT

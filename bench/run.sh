@@ -38,13 +38,7 @@ fi
 START=1796083200			# 2026-12-01 00:00:00 UTC, the generator's default
 NSERIES=$((HOSTS * PER_HOST))
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench/run.sh installs packages and tsdb: run it as root" >&2
-	exit 1
-fi
-bash "$here/scripts/deps.sh"
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" >/dev/null
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" install >/dev/null
+bench_install_tsdb "bench/run.sh"
 
 # stop and remove an earlier run's server; never a directory it did not make
 cluster_remove "$DIR"

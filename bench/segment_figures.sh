@@ -36,14 +36,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${TSDB_BENCH_DIR:-/tmp/tsdb-bench-seg}
 PORT=${TSDB_BENCH_PORT:-$(cluster_free_port 54340)}
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "segment_figures.sh installs packages and tsdb: run it as root" >&2
-	exit 1
-fi
-bash "$here/scripts/deps.sh"
-echo "== building and installing tsdb" >&2
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" >/dev/null
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" install >/dev/null
+bench_install_tsdb "bench/segment_figures.sh"
 
 cluster_remove "$DIR"
 trap 'cluster_remove "$DIR" || true' EXIT

@@ -33,13 +33,7 @@ OUT=${TSDB_BENCH_OUT:-$here/bench/results/write_figures.md}
 HOSTS=20 PER_HOST=50
 NSERIES=$((HOSTS * PER_HOST))
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench/write_figures.sh installs packages and tsdb: run it as root" >&2
-	exit 1
-fi
-bash "$here/scripts/deps.sh"
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" >/dev/null
-make -s -C "$here" PG_CONFIG="$PGBIN/pg_config" install >/dev/null
+bench_install_tsdb "bench/write_figures.sh"
 
 cluster_remove "$DIR"
 # autovacuum and background compaction off, checkpoints far apart: the WAL

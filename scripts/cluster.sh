@@ -111,3 +111,19 @@ cluster_free_port() {
 	done
 	echo "$p"
 }
+
+# bench_install_tsdb NAME: what every bench script does first, as root:
+# install the Debian packages, then build and install this tsdb into the
+# packaged server that its clusters run.
+bench_install_tsdb() {
+	local root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "$1 installs packages and tsdb: run it as root (sudo bash $1)" >&2
+		exit 1
+	fi
+	bash "$root/scripts/deps.sh"
+	echo "== building and installing tsdb" >&2
+	make -s -C "$root" PG_CONFIG="$PGBIN/pg_config" >/dev/null
+	make -s -C "$root" PG_CONFIG="$PGBIN/pg_config" install >/dev/null
+}
