@@ -9,6 +9,9 @@
 #   latest_1         ORDER BY ts DESC LIMIT 1 of one series
 #   latest_host      the latest sample of each series of one host, written
 #                    as DISTINCT ON and as a LATERAL ... LIMIT 1 per series
+#   host_1h_join     the series of one host (a heap table of label sets)
+#                    joined to their samples over 1 h: a nested loop over a
+#                    parameterized TsdbScan or heap's index scan
 #   series_1d_rows   every sample of one series over 1 day, sent to the
 #                    client: samples returned per second
 #   series_1d_agg    count(*), sum(value) of one series over 1 day: samples
@@ -120,6 +123,13 @@ SELECT s.labels, l.ts, l.value
        LATERAL (SELECT ts, value FROM @TBL@ WHERE series = s.labels ORDER BY ts DESC LIMIT 1) l
  WHERE s.labels @@ ('{instance="host-' || lpad(:h::text, 4, '0') || ':9100"}');
 SQL
+w host_1h_join <<'SQL'
+\set h random(0, :nhosts - 1)
+\set t random(:t0, :t1 - 3600)
+SELECT s.id, t.ts, t.value FROM bench_series s JOIN @TBL@ t ON t.series = s.labels
+ WHERE s.labels @@ ('{instance="host-' || lpad(:h::text, 4, '0') || ':9100"}')
+   AND t.ts >= to_timestamp(:t) AND t.ts < to_timestamp(:t + 3600);
+SQL
 w series_1d_rows <<'SQL'
 \set sid random(1, :nseries)
 \set t random(:t0, :t1 - 86400)
@@ -185,6 +195,8 @@ for wl in latest_1 latest_host latest_host_lateral; do
 	bench $wl rd_heap on 1 $rows
 	for pd in $modes; do bench $wl rd_tsdb $pd 1 $rows; done
 done
+bench host_1h_join rd_heap on 1 $((PER_HOST * PER_HOUR))
+for pd in $modes; do bench host_1h_join rd_tsdb $pd 1 $((PER_HOST * PER_HOUR)); done
 for wl in series_1d_rows series_1d_agg; do
 	bench $wl rd_heap on 1 $PER_DAY
 	for pd in $modes; do bench $wl rd_tsdb $pd 1 $PER_DAY; done
@@ -266,6 +278,16 @@ SQL
 		echo '```'
 		psql -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) SELECT DISTINCT ON (series) series, ts, value FROM $tbl
 			WHERE series @@ '{instance=\"host-0000:9100\"}' ORDER BY series, ts DESC"
+		echo '```'
+	done
+	echo
+	echo "EXPLAIN ANALYZE of the series of one host joined to their samples over 1 h:"
+	echo
+	for tbl in rd_tsdb rd_heap; do
+		echo '```'
+		psql -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) SELECT s.id, t.ts, t.value FROM bench_series s
+			JOIN $tbl t ON t.series = s.labels WHERE s.labels @@ '{instance=\"host-0000:9100\"}'
+			AND t.ts >= to_timestamp($T0 + 86400) AND t.ts < to_timestamp($T0 + 90000)"
 		echo '```'
 	done
 }

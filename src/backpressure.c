@@ -46,18 +46,6 @@ static int64 samples_since_check = 0;
 static RelFileNode last_node;
 static BlockNumber last_estimate = InvalidBlockNumber;
 
-static BlockNumber
-head_pages_estimate(Relation rel, const TsdbMetaPageData *meta)
-{
-	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
-	BlockNumber other = 1 + meta->nfree;
-	uint32		i;
-
-	for (i = 0; i < meta->nsegments; i++)
-		other += meta->segments[i].npages + meta->segments[i].dir_pages;
-	return nblocks > other ? nblocks - other : 0;
-}
-
 void
 tsdb_backpressure(Relation rel, int nsamples)
 {
@@ -74,7 +62,7 @@ tsdb_backpressure(Relation rel, int nsamples)
 
 	meta = palloc(sizeof(TsdbMetaPageData));
 	tsdb_read_meta(rel, meta);
-	estimate = head_pages_estimate(rel, meta);
+	estimate = tsdb_meta_head_pages(rel, meta);
 	if (estimate <= (BlockNumber) tsdb_head_max_pages &&
 		RelFileNodeEquals(last_node, rel->rd_node))
 		last_estimate = InvalidBlockNumber;

@@ -186,6 +186,23 @@ tsdb_read_meta(Relation rel, TsdbMetaPageData *meta)
 }
 
 /*
+ * About how many head pages the relation has: every block that is not the
+ * metapage, a free page or a listed segment's (or its directory's).  Pages
+ * of segments that left the list and wait for VACUUM count as head.
+ */
+BlockNumber
+tsdb_meta_head_pages(Relation rel, const TsdbMetaPageData *meta)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
+	BlockNumber other = 1 + meta->nfree;
+	uint32		i;
+
+	for (i = 0; i < meta->nsegments; i++)
+		other += meta->segments[i].npages + meta->segments[i].dir_pages;
+	return nblocks > other ? nblocks - other : 0;
+}
+
+/*
  * Remember a head page with room for backends that start inserting.  A hint:
  * set like a hint bit, without WAL.
  */

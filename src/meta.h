@@ -143,6 +143,8 @@ extern void tsdb_page_check(Relation rel, Page page, BlockNumber blkno,
 extern void tsdb_init_metapage(RelFileNode rnode, bool needs_wal);
 extern void tsdb_read_meta(Relation rel, TsdbMetaPageData *meta);
 extern void tsdb_meta_set_head_hint(Relation rel, BlockNumber blkno);
+extern BlockNumber tsdb_meta_head_pages(Relation rel,
+									   const TsdbMetaPageData *meta);
 extern uint64 tsdb_new_storage_id(void);
 extern void tsdb_meta_apply_segment_list(Page page, uint32 next_segment_id,
 										 const TsdbSegmentEntry *segments,

@@ -11,8 +11,10 @@
  *	series -> 'name' = v	v text
  *	ts < v, ts <= v, ts > v, ts >= v, ts = v	(and BETWEEN, which is two)
  *
- * where v is a constant, a Param or any stable expression without this
- * table's columns, and offers a CustomPath that reads only what can match
+ * (and the join clauses of those kinds, for parameterized paths) where v
+ * is a constant, a Param, another relation's columns or any stable
+ * expression of them without this table's columns, and offers a
+ * CustomPath that reads only what can match
  * (scan_exec.c evaluates the v's when the scan starts or restarts,
  * scan_read.c reads): series ids from the series dictionary, segments and
  * chunks whose time range overlaps, chunks of the matched series only, and

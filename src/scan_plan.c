@@ -9,7 +9,9 @@
  * as the sequential scan scaled by the pushed clauses' selectivity (it
  * never reads more than the sequential scan), and, when "series = v" makes
  * at most one series match, paths in ts order (ascending and descending)
- * that ORDER BY ts and merge joins can use.
+ * that ORDER BY ts and merge joins can use.  Join clauses of the same
+ * kinds whose value comes from other relations give parameterized paths,
+ * rescanned by a nested loop with the outer row's values.
  *
  * The plan keeps every clause in its qual, so the pushed ones are checked
  * again on each row; custom_exprs holds the pushed clauses (setrefs fixes
@@ -47,6 +49,7 @@
 #include "utils/typcache.h"
 
 #include "am.h"
+#include "meta.h"
 #include "scan.h"
 #include "tsdb.h"
 
@@ -265,17 +268,17 @@ consider_clause(PlannerInfo *root, RelOptInfo *rel, Expr *clause,
 
 /*
  * System columns other than tableoid have no meaning for samples read from
- * chunks: leave such queries to the sequential scan.
+ * chunks: leave such queries (and join clauses) to the sequential scan.
  */
 static bool
-uses_system_columns(RelOptInfo *rel)
+uses_system_columns(RelOptInfo *rel, List *join_clauses)
 {
 	Bitmapset  *attrs = NULL;
 	ListCell   *lc;
 	int			attno = -1;
 
 	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
-	foreach(lc, rel->baserestrictinfo)
+	foreach(lc, list_concat_copy(rel->baserestrictinfo, join_clauses))
 		pull_varattnos((Node *) ((RestrictInfo *) lfirst(lc))->clause,
 					   rel->relid, &attrs);
 	while ((attno = bms_next_member(attrs, attno)) >= 0)
@@ -412,6 +415,176 @@ make_path(PlannerInfo *root, RelOptInfo *rel, const PushSet *set,
 	return cpath;
 }
 
+/*
+ * Paths for the relation's own restriction clauses: any order, the latest
+ * mode, and ts order for one series.
+ */
+static void
+add_restriction_paths(PlannerInfo *root, RelOptInfo *rel,
+					  const TsdbColumns *cols, const PushOps *ops,
+					  const PushSet *set, bool all_pushed, Cost seq_cost)
+{
+	Selectivity sel;
+
+	sel = clauselist_selectivity(root, set->clauses, rel->relid, JOIN_INNER,
+								 NULL);
+	add_path(rel, (Path *) make_path(root, rel, set, seq_cost, sel, 0, NIL, 0));
+	if (all_pushed && latest_query(root, rel, cols, ops, set))
+	{
+		Var		   *series = makeVar(rel->relid, cols->labels + 1,
+									 ops->labels_type, -1, InvalidOid, 0);
+		double		groups;
+
+		groups = estimate_num_groups(root, list_make1(series), rel->rows,
+									 NULL, NULL);
+		add_path(rel, (Path *) make_path(root, rel, set, seq_cost, sel, 0,
+										 NIL, Max(groups, 1.0)));
+	}
+
+	if (set->one_series)
+	{
+		Var		   *ts = makeVar(rel->relid, cols->ts + 1, TIMESTAMPTZOID, -1,
+								 InvalidOid, 0);
+		int			order;
+
+		for (order = 1; order >= -1; order -= 2)
+		{
+			List	   *pathkeys;
+
+			pathkeys = build_expression_pathkey(root, (Expr *) ts, NULL,
+												order > 0 ?
+												ops->ts_ops[BTLessStrategyNumber] :
+												ops->ts_ops[BTGreaterStrategyNumber],
+												rel->relids, true);
+			pathkeys = truncate_useless_pathkeys(root, rel, pathkeys);
+			if (pathkeys != NIL)
+				add_path(rel, (Path *) make_path(root, rel, set, seq_cost,
+												 sel, order, pathkeys, 0));
+		}
+	}
+}
+
+/* generate_implied_equalities_for_column: members that are the series */
+static bool
+is_series_member(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+				 EquivalenceMember *em, void *arg)
+{
+	return is_column((Node *) em->em_expr, rel->relid, *(AttrNumber *) arg);
+}
+
+/*
+ * What one scan costs when it runs once per outer row of a nested loop:
+ * the head is read whole (its runs are filtered by series, not found by
+ * them), each listed segment costs a directory probe, and the matching
+ * fraction of the segments' pages is read.  A table whose samples are
+ * still in the head is thus never rescanned by a loop it cannot win.
+ */
+static Cost
+rescan_cost(Relation relation, Cost seq_cost, Selectivity sel)
+{
+	TsdbMetaPageData *meta = palloc(sizeof(TsdbMetaPageData));
+	BlockNumber nblocks = RelationGetNumberOfBlocks(relation);
+	double		head_fraction;
+	Cost		cost;
+
+	tsdb_read_meta(relation, meta);
+	head_fraction = nblocks > 0 ?
+		(double) tsdb_meta_head_pages(relation, meta) / nblocks : 1.0;
+	cost = seq_cost * (head_fraction + (1.0 - head_fraction) * sel) +
+		meta->nsegments * 2 * random_page_cost;
+	pfree(meta);
+	return Min(cost, seq_cost);
+}
+
+/*
+ * Parameterized paths: a join clause of scan.h's kinds whose value comes
+ * from other relations ("s.series = h.labels", "s.ts >= w.start") lets a
+ * nested loop rescan this table with the outer row's values as Params, so
+ * that each rescan reads one series (or one time range) rather than the
+ * whole table, as an index scan does for heap.  Equalities with the series
+ * column live in equivalence classes; other join clauses in joininfo.  One
+ * path per set of outer relations, with every movable join clause of that
+ * set that the scan can use (get_baserel_parampathinfo collects them).
+ */
+static void
+add_join_paths(PlannerInfo *root, RelOptInfo *rel, Relation relation,
+			   const TsdbColumns *cols, const PushOps *ops,
+			   const PushSet *base, Cost seq_cost)
+{
+	AttrNumber	labels_attno = cols->labels + 1;
+	List	   *candidates;
+	List	   *outers = NIL;
+	ListCell   *lc;
+
+	candidates = generate_implied_equalities_for_column(root, rel,
+														is_series_member,
+														&labels_attno,
+														rel->lateral_referencers);
+	foreach(lc, rel->joininfo)
+	{
+		RestrictInfo *ri = lfirst(lc);
+
+		if (join_clause_is_movable_to(ri, rel))
+			candidates = lappend(candidates, ri);
+	}
+
+	foreach(lc, candidates)
+	{
+		RestrictInfo *ri = lfirst(lc);
+		PushSet		one = {0};
+		Relids		outer;
+		ListCell   *lo;
+		bool		seen = false;
+
+		consider_clause(root, rel, ri->clause, cols, ops, &one);
+		if (one.clauses == NIL)
+			continue;
+		outer = bms_union(bms_difference(ri->clause_relids, rel->relids),
+						  rel->lateral_relids);
+		if (bms_is_empty(outer) || bms_overlap(outer, rel->relids))
+			continue;
+		foreach(lo, outers)
+			if (bms_equal(lfirst(lo), outer))
+				seen = true;
+		if (!seen)
+			outers = lappend(outers, outer);
+	}
+
+	foreach(lc, outers)
+	{
+		ParamPathInfo *ppi = get_baserel_parampathinfo(root, rel, lfirst(lc));
+		PushSet		set;
+		ListCell   *lj;
+		int			before;
+		CustomPath *cpath;
+		Selectivity sel;
+
+		if (uses_system_columns(rel, ppi->ppi_clauses))
+			continue;
+		/* the restriction clauses' pushes, copied: the base paths keep theirs */
+		set.clauses = list_copy(base->clauses);
+		set.kinds = list_copy(base->kinds);
+		set.argnos = list_copy(base->argnos);
+		set.names = list_copy(base->names);
+		set.one_series = base->one_series;
+		before = list_length(set.clauses);
+		foreach(lj, ppi->ppi_clauses)
+			consider_clause(root, rel, ((RestrictInfo *) lfirst(lj))->clause,
+							cols, ops, &set);
+		if (list_length(set.clauses) == before)
+			continue;
+
+		sel = clauselist_selectivity(root, set.clauses, rel->relid,
+									 JOIN_INNER, NULL);
+		cpath = make_path(root, rel, &set, seq_cost, sel, 0, NIL, 0);
+		cpath->path.param_info = ppi;
+		cpath->path.rows = ppi->ppi_rows;
+		cpath->path.startup_cost = 0;
+		cpath->path.total_cost = rescan_cost(relation, seq_cost, sel);
+		add_path(rel, (Path *) cpath);
+	}
+}
+
 static void
 tsdb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 					  RangeTblEntry *rte)
@@ -422,7 +595,6 @@ tsdb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	TsdbColumns cols;
 	ListCell   *lc;
 	Cost		seq_cost = -1;
-	Selectivity sel;
 	int			nclauses = 0;
 	int			npushed = 0;
 
@@ -432,19 +604,32 @@ tsdb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (!tsdb_enable_pushdown || rte->rtekind != RTE_RELATION || rte->inh ||
 		rel->reloptkind == RELOPT_JOINREL ||
 		rte->relkind != RELKIND_RELATION ||
-		!tsdb_relid_is_tsdb(rte->relid) ||
-		rel->baserestrictinfo == NIL)
+		!tsdb_relid_is_tsdb(rte->relid))
+		return;
+	if (rel->baserestrictinfo == NIL && rel->joininfo == NIL &&
+		!rel->has_eclass_joins)
 		return;
 	/* samples cannot be locked or modified: leave those to the core */
 	if (rti == (Index) root->parse->resultRelation ||
 		get_plan_rowmark(root->rowMarks, rti) != NULL)
 		return;
-	if (!push_ops_init(&ops) || uses_system_columns(rel))
+	if (!push_ops_init(&ops) || uses_system_columns(rel, NIL))
+		return;
+
+	foreach(lc, rel->pathlist)
+	{
+		Path	   *p = lfirst(lc);
+
+		/* a lateral rel's sequential scan is parameterized by its outer rels */
+		if (p->pathtype == T_SeqScan &&
+			(seq_cost < 0 || p->total_cost < seq_cost))
+			seq_cost = p->total_cost;
+	}
+	if (seq_cost < 0)
 		return;
 
 	relation = table_open(rte->relid, NoLock);
 	cols = *tsdb_columns(relation);
-	table_close(relation, NoLock);
 
 	foreach(lc, rel->baserestrictinfo)
 	{
@@ -458,55 +643,11 @@ tsdb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		if (list_length(set.clauses) > before)
 			npushed++;
 	}
-	if (set.clauses == NIL)
-		return;
-
-	foreach(lc, rel->pathlist)
-	{
-		Path	   *p = lfirst(lc);
-
-		if (p->pathtype == T_SeqScan && p->param_info == NULL)
-			seq_cost = p->total_cost;
-	}
-	if (seq_cost < 0)
-		return;
-	sel = clauselist_selectivity(root, set.clauses, rel->relid, JOIN_INNER,
-								 NULL);
-
-	add_path(rel, (Path *) make_path(root, rel, &set, seq_cost, sel, 0, NIL, 0));
-	if (npushed == nclauses && latest_query(root, rel, &cols, &ops, &set))
-	{
-		Var		   *series = makeVar(rel->relid, cols.labels + 1,
-									 ops.labels_type, -1, InvalidOid, 0);
-		double		groups;
-
-		groups = estimate_num_groups(root, list_make1(series), rel->rows,
-									 NULL, NULL);
-		add_path(rel, (Path *) make_path(root, rel, &set, seq_cost, sel, 0,
-										 NIL, Max(groups, 1.0)));
-	}
-
-	if (set.one_series)
-	{
-		Var		   *ts = makeVar(rel->relid, cols.ts + 1, TIMESTAMPTZOID, -1,
-								 InvalidOid, 0);
-		int			order;
-
-		for (order = 1; order >= -1; order -= 2)
-		{
-			List	   *pathkeys;
-
-			pathkeys = build_expression_pathkey(root, (Expr *) ts, NULL,
-												order > 0 ?
-												ops.ts_ops[BTLessStrategyNumber] :
-												ops.ts_ops[BTGreaterStrategyNumber],
-												rel->relids, true);
-			pathkeys = truncate_useless_pathkeys(root, rel, pathkeys);
-			if (pathkeys != NIL)
-				add_path(rel, (Path *) make_path(root, rel, &set, seq_cost,
-												 sel, order, pathkeys, 0));
-		}
-	}
+	if (set.clauses != NIL)
+		add_restriction_paths(root, rel, &cols, &ops, &set,
+							  npushed == nclauses, seq_cost);
+	add_join_paths(root, rel, relation, &cols, &ops, &set, seq_cost);
+	table_close(relation, NoLock);
 }
 
 /*

@@ -10,7 +10,10 @@
 # @> and ->; time ranges (closed, BETWEEN, open-ended, empty, a point,
 # +/-infinity); per-series count/min/max/exact numeric sum; hourly buckets;
 # the latest timestamp per series (DISTINCT ON) and every value at it;
-# duplicate (series, ts); nested-loop rescans; a self join.  Also prepared
+# duplicate (series, ts); nested-loop rescans; joins on the series and on a
+# label with time bounds from the outer rows (every fourth round of the main
+# session with nested loops only, so that parameterized TsdbScans run); a
+# self join.  Also prepared
 # statements executed with several parameters (custom and generic plans), and
 # a SCROLL cursor read forward, backward and at absolute positions.
 #
@@ -813,6 +816,11 @@ sub build_checks
 	push @c, [ 'lateral_rescan', 'SELECT v.i, x.n, x.mx FROM (VALUES '
 		  . join(', ', map { "($_, " . sql_str(render_labels($series[ random_series_index() ])) . ')' } 1 .. 2)
 		  . ') v(i, s) CROSS JOIN LATERAL (SELECT count(*) AS n, max(ts) AS mx FROM {{T}} WHERE series = v.s::tsdb.labels) x' ];
+	# joins on the series and on a label, with time bounds from the outer
+	# row: parameterized scans under a nested loop
+	push @c, [ 'join_series', 'SELECT v.i, t.ts, float8send(t.value) FROM (VALUES '
+		  . join(', ', map { "($_, " . sql_str(chance(0.1) ? absent_labels() : render_labels($series[ random_series_index() ])) . ')' } 1 .. 3)
+		  . ') v(i, s) JOIN {{T}} t ON t.series = v.s::tsdb.labels' ];
 	push @c, [ 'self_join', "SELECT a.ts, count(*) FROM {{T}} a JOIN {{T}} b ON a.series = b.series AND a.ts = b.ts WHERE a.series = $lab GROUP BY 1" ];
 
 	# Clauses TsdbScan pushes down (scan.h), in more shapes: one label's
@@ -822,6 +830,11 @@ sub build_checks
 	# correlated subquery rescanned with a new series each time.
 	my @l = @{ $s->{labels} };
 	my ($lk, $lv) = @l ? @{ pick(@l) } : ('job', 'api');
+	push @c, [ 'join_window', 'SELECT w.i, t.series, t.ts FROM (VALUES (1, ' . sql_str($lv) . ', '
+		  . ts_lit($a) . '::timestamptz, ' . ts_lit($b) . '::timestamptz), (2, ' . sql_str($lv)
+		  . ', NULL, ' . ts_lit($a) . "::timestamptz), (3, 'api', " . ts_lit($b) . '::timestamptz, ' . ts_lit($a)
+		  . '::timestamptz)) w(i, v, lo, hi) JOIN {{T}} t ON t.series -> ' . sql_str($lk)
+		  . ' = w.v AND t.ts >= w.lo AND t.ts <= w.hi' ];
 	push @c, [ 'label_eq', "SELECT series, ts, float8send(value) FROM {{T}} WHERE series -> " . sql_str($lk) . ' = ' . sql_str($lv) ];
 	push @c, [ 'label_eq_name', "SELECT series, ts FROM {{T}} WHERE " . sql_str($s->{name} // 'up') . " = series -> '__name__' AND ts < " . ts_lit($b) ];
 	push @c, [ 'label_eq_absent', q{SELECT series, ts FROM {{T}} WHERE series -> 'no_such_label' = 'x' OR series -> 'job' = ''} ];
@@ -901,9 +914,20 @@ sub run_checks
 		# Every other round in the main session reads m with
 		# tsdb.enable_pushdown off (sequential scans only): both kinds of
 		# plans must give heap's rows.
-		my $off = $role eq 'main' && ($pushdown_rounds++ % 2 == 1);
+		my $round = $pushdown_rounds++;
+		my $off = $role eq 'main' && $round % 2 == 1;
 		$out = sq($role, ($off ? "SET tsdb.enable_pushdown = off;\n" : '') . batch_sql(@checks)
 			  . ($off ? "\nRESET tsdb.enable_pushdown;" : ''));
+		if ($role eq 'main' && $round % 4 == 2)
+		{
+			# the joins again with nested loops only: parameterized
+			# TsdbScans rescanned with each outer row's values
+			my @j = grep { $checks[$_][0] =~ /^join_/ } 0 .. $#checks;
+			my $o = sq($role, "SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_material = off;\n"
+				  . batch_sql(map { $checks[$_] } @j) . "\nRESET enable_hashjoin; RESET enable_mergejoin; RESET enable_material;");
+			$o =~ s/^(\d+)\|/$j[$1]|/gm;
+			$out .= "\n$o";
+		}
 	}
 	$check_seconds += time - $t0;
 	note(sprintf('checks in %s: %.2f s, %d rows in m', $role, time - $t0, $1)) if $PROFILE && $out =~ /^1\|\d+\|\d+\|(\d+)\|/m;
@@ -1497,6 +1521,19 @@ unless ($failed)
 	my @missing = grep { !$kind_count{$_} } (grep { $_ ne 'fail' } sort keys %WRITE_WEIGHT),
 	  (map { "xact_$_" } sort keys %MODE_WEIGHT), (grep { $STEP_WEIGHT{$_} > 0 && $_ ne 'write' } sort keys %STEP_WEIGHT);
 	is("@missing", '', 'every kind of step, write and transaction ran');
+}
+unless ($failed)
+{
+	# the nested-loop rounds did rescan parameterized TsdbScans: a join
+	# check's plan under the same settings (on a compacted table: a head
+	# read whole per outer row may cost a loop as much as a full scan)
+	sq('main', "SELECT tsdb.compact('m');") if $have_compact;
+	my $plan = sq('main', "SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_material = off;\n"
+		  . 'EXPLAIN (COSTS OFF) ' . for_table((grep { $_->[0] eq 'join_series' } build_checks())[0][1], 'm')
+		  . ";\nRESET enable_hashjoin; RESET enable_mergejoin; RESET enable_material;");
+	like($plan, qr/Nested Loop.*TsdbScan\) on m t.*Series Filter: \(\("\*VALUES\*"\.column2\)::tsdb\.labels = series\)/s,
+		'join_series plans a parameterized TsdbScan under a nested loop')
+	  or diag($plan);
 }
 if (!$have_compact)
 {
