@@ -87,7 +87,26 @@ struct TsdbReader
 	const uint32 *want;
 	int			nwant;
 
-	/* segments the snapshot sees, overlapping the range (start_cxt) */
+	/*
+	 * What the snapshot sees of the relation: its size, the head blocks and
+	 * the visible segments, read at the first start and kept by rescans
+	 * with the same snapshot (in layout_cxt).  A rescan under a nested loop
+	 * then costs no metapage read and no lseek.  That is what one long scan
+	 * does anyway: pages a snapshot can still need are not recycled, and
+	 * samples or segments added later are not visible to it.
+	 */
+	MemoryContext layout_cxt;
+	bool		layout_valid;
+	Snapshot	layout_snapshot;
+	TransactionId layout_xmin;
+	TransactionId layout_xmax;
+	CommandId	layout_cid;
+	uint64		layout_completion;
+	TsdbSegmentEntry *visible;
+	int			nvisible;
+	CommandId	layout_compact_cid;
+
+	/* the visible segments overlapping the range (start_cxt) */
 	TsdbSegmentEntry *segs;
 	int			nsegs;
 
@@ -101,6 +120,7 @@ struct TsdbReader
 	BlockNumber nblocks;
 	BlockNumber *head_blocks;
 	uint32		nhead;
+	uint32		layout_nhead;
 	uint32		headcap;
 	uint32		next_head;
 
@@ -491,26 +511,22 @@ list_segment(TsdbReader *r, const TsdbSegmentEntry *seg)
 static void
 find_segments(TsdbReader *r)
 {
-	TsdbSegmentEntry *segs;
-	int			nsegs;
 	int			i;
 
 	r->nsegs = 0;
-	if (r->empty)
-		return;
-	segs = tsdb_visible_segments(r->rel, r->snapshot, &r->memo, &nsegs,
-								 &r->my_compact_cid);
-	for (i = 0; i < nsegs; i++)
+	r->segs = palloc(sizeof(TsdbSegmentEntry) * Max(r->nvisible, 1));
+	for (i = 0; i < r->nvisible; i++)
 	{
-		if (segs[i].max_ts < r->spec.lo || segs[i].min_ts > r->spec.hi)
+		const TsdbSegmentEntry *seg = &r->visible[i];
+
+		if (seg->max_ts < r->spec.lo || seg->min_ts > r->spec.hi)
 		{
 			r->counters->segments_skipped++;
 			continue;
 		}
 		r->counters->segments_read++;
-		segs[r->nsegs++] = segs[i];
+		r->segs[r->nsegs++] = *seg;
 	}
-	r->segs = segs;
 }
 
 /*
@@ -643,7 +659,21 @@ pool_merge_chunk(TsdbReader *r)
 	TsdbSample *tmp;
 
 	pool_reserve(r, r->npool - r->pos + r->nbuf);
-	/* walk the chunk in output order */
+	if (i >= r->npool)
+	{
+		/*
+		 * Nothing left to merge with, as when each rescan of a nested loop
+		 * reads a series' newest chunk: copy the chunk in output order.
+		 */
+		if (order > 0)
+			memcpy(r->merge, r->buf, sizeof(TsdbSample) * r->nbuf);
+		else
+			for (j = 0; j < r->nbuf; j++)
+				r->merge[j] = r->buf[r->nbuf - 1 - j];
+		k = r->nbuf;
+		j = r->nbuf;
+	}
+	/* else walk the chunk in output order */
 	while (i < r->npool || j < r->nbuf)
 	{
 		const TsdbSample *c = NULL;
@@ -819,11 +849,18 @@ tsdb_reader_create(Relation rel, TsdbScanCounters *counters)
 	r->cxt = cxt;
 	r->start_cxt = AllocSetContextCreate(cxt, "TsdbScan reader start",
 										 ALLOCSET_SMALL_SIZES);
+	r->layout_cxt = AllocSetContextCreate(cxt, "TsdbScan reader layout",
+										  ALLOCSET_SMALL_SIZES);
 	r->candcap = 64;
 	r->cands = MemoryContextAlloc(cxt, sizeof(ChunkCand) * r->candcap);
 	r->headcap = 64;
 	r->head_blocks = MemoryContextAlloc(cxt, sizeof(BlockNumber) * r->headcap);
-	r->poolcap = 256;
+	/*
+	 * Room for one chunk from the start: growing by doubling on every scan
+	 * (each execution of a prepared query starts a new reader) costs a
+	 * copy and fresh pages each time.
+	 */
+	r->poolcap = Max(256, Min(tsdb_chunk_samples, TSDB_CHUNK_MAX_SAMPLES));
 	r->pool = MemoryContextAlloc(cxt, sizeof(TsdbSample) * r->poolcap);
 	r->merge = MemoryContextAlloc(cxt, sizeof(TsdbSample) * r->poolcap);
 	r->heapcap = 64;
@@ -838,6 +875,17 @@ tsdb_reader_create(Relation rel, TsdbScanCounters *counters)
 	r->page_ordinals = MemoryContextAlloc(cxt, sizeof(uint16) *
 										  TSDB_HEAD_MAX_SAMPLES);
 	return r;
+}
+
+/* Is what the last start read of the relation still what snapshot sees? */
+static bool
+same_layout(const TsdbReader *r, Snapshot snapshot)
+{
+	return r->layout_valid && snapshot == r->layout_snapshot &&
+		snapshot->xmin == r->layout_xmin &&
+		snapshot->xmax == r->layout_xmax &&
+		snapshot->curcid == r->layout_cid &&
+		snapshot->snapXactCompletionCount == r->layout_completion;
 }
 
 /* Start (again) reading what spec asks for, as snapshot sees it. */
@@ -877,28 +925,50 @@ tsdb_reader_start(TsdbReader *r, Snapshot snapshot, const TsdbReadSpec *spec)
 	r->nsegs = 0;
 	r->nhead = r->next_head = 0;
 
-	r->nblocks = RelationGetNumberOfBlocks(r->rel);
 	if (r->empty)
 	{
 		MemoryContextSwitchTo(old);
 		return;
 	}
 
-	/*
-	 * The head blocks and the segments' directories first, then the
-	 * segments: a segment that compaction adds in between is not visible
-	 * to the snapshot, and its pages, counted as head, have no visible
-	 * runs.
-	 */
-	head = tsdb_head_candidates(r->rel, r->nblocks, &nhead);
-	if (nhead > r->headcap)
+	if (!same_layout(r, snapshot))
 	{
-		r->headcap = Max(nhead, r->headcap * 2);
-		r->head_blocks = repalloc_huge(r->head_blocks,
-									   sizeof(BlockNumber) * r->headcap);
+		/*
+		 * The head blocks and the segments' directories first, then the
+		 * segments: a segment that compaction adds in between is not
+		 * visible to the snapshot, and its pages, counted as head, have no
+		 * visible runs.
+		 */
+		MemoryContextReset(r->layout_cxt);
+		r->layout_valid = false;
+		r->nblocks = RelationGetNumberOfBlocks(r->rel);
+		head = tsdb_head_candidates(r->rel, r->nblocks, &nhead);
+		if (nhead > r->headcap)
+		{
+			r->headcap = Max(nhead, r->headcap * 2);
+			r->head_blocks = repalloc_huge(r->head_blocks,
+										   sizeof(BlockNumber) * r->headcap);
+		}
+		memcpy(r->head_blocks, head, sizeof(BlockNumber) * nhead);
+		r->layout_nhead = nhead;
+
+		MemoryContextSwitchTo(r->layout_cxt);
+		r->visible = tsdb_visible_segments(r->rel, snapshot, &r->memo,
+										   &r->nvisible,
+										   &r->layout_compact_cid);
+		MemoryContextSwitchTo(r->cxt);
+		if (IsMVCCSnapshot(snapshot))
+		{
+			r->layout_valid = true;
+			r->layout_snapshot = snapshot;
+			r->layout_xmin = snapshot->xmin;
+			r->layout_xmax = snapshot->xmax;
+			r->layout_cid = snapshot->curcid;
+			r->layout_completion = snapshot->snapXactCompletionCount;
+		}
 	}
-	memcpy(r->head_blocks, head, sizeof(BlockNumber) * nhead);
-	r->nhead = nhead;
+	r->nhead = r->layout_nhead;
+	r->my_compact_cid = r->layout_compact_cid;
 
 	MemoryContextSwitchTo(r->start_cxt);
 	find_segments(r);
