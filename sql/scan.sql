@@ -335,6 +335,94 @@ EXPLAIN (COSTS OFF) SELECT DISTINCT ON (series::text) series, ts FROM sd
 EXPLAIN (COSTS OFF) SELECT DISTINCT ON (series) series, ts FROM sd
   WHERE ts > '2026-01-01 23:00' ORDER BY series, ts DESC;
 
+-- Under a constant LIMIT (plus OFFSET), a scan in ts order with every
+-- clause pushed keeps no more than that many samples of each chunk it
+-- merges ("Rows Needed"); the head's and the segments' samples interleave
+-- in sc (its newest hour is in the head, one sample is out of order).
+EXPLAIN (COSTS OFF)
+  SELECT ts FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}' ORDER BY ts DESC LIMIT 3;
+EXPLAIN (COSTS OFF)
+  SELECT ts FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}' ORDER BY ts LIMIT 2 OFFSET 3;
+SELECT * FROM both_ways($q$SELECT ts, value FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}'
+  ORDER BY ts DESC LIMIT 70$q$);
+SELECT * FROM both_ways($q$SELECT ts, value FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}'
+  AND ts < '2026-01-01 12:02' ORDER BY ts DESC LIMIT 2 OFFSET 1$q$);
+SELECT ts, value FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}'
+  AND ts < '2026-01-01 12:02' ORDER BY ts DESC LIMIT 2 OFFSET 1;
+SELECT * FROM both_ways($q$SELECT ts, value FROM sd WHERE series = 'noise{s="03"}'
+  AND ts >= '2026-01-01 05:00' ORDER BY ts LIMIT 600$q$);
+SELECT * FROM both_ways($q$SELECT ts FROM sc WHERE series = 'cpu{host="h2",job="api",code="502"}'
+  ORDER BY ts DESC LIMIT 1 OFFSET 3000$q$);
+-- from the block cache, only the samples needed are copied out of a cached
+-- chunk: from inside one of its units, across units, from its start
+SELECT * FROM both_ways($q$SELECT ts, value FROM sd WHERE series = 'noise{s="04"}' ORDER BY ts DESC LIMIT 300$q$);
+SELECT * FROM both_ways($q$SELECT ts, value FROM sd WHERE series = 'noise{s="04"}' ORDER BY ts DESC LIMIT 300$q$);
+SELECT * FROM both_ways($q$SELECT ts, value FROM sd WHERE series = 'noise{s="04"}' ORDER BY ts DESC LIMIT 128$q$);
+SELECT * FROM both_ways($q$SELECT ts, value FROM sd WHERE series = 'noise{s="04"}' ORDER BY ts LIMIT 129 OFFSET 3$q$);
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT ts, value FROM sd WHERE series = 'noise{s="04"}' ORDER BY ts DESC LIMIT 300;
+SELECT min(ts), max(ts), round(sum(value)::numeric, 3) FROM (SELECT ts, value FROM sd WHERE series = 'noise{s="04"}' ORDER BY ts DESC LIMIT 300) x;
+SELECT min(ts), max(ts), round(sum(value)::numeric, 3) FROM (SELECT ts, value FROM sd WHERE series = 'noise{s="04"}' ORDER BY ts DESC OFFSET 0) x
+ WHERE ts > (SELECT max(ts) - 300 * interval '10 s' FROM sd WHERE series = 'noise{s="04"}');
+-- no bound: a clause that is not pushed (the recheck drops rows the reader
+-- would count), WITH TIES, an order that is not the query's, a join, a
+-- generic plan's parameter
+EXPLAIN (COSTS OFF)
+  SELECT ts FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}' AND value > 5 ORDER BY ts DESC LIMIT 3;
+SELECT * FROM both_ways($q$SELECT ts, value FROM sc WHERE series = 'cpu{host="h1",job="db",code="501"}'
+  AND value::int % 7 = 0 ORDER BY ts DESC LIMIT 5$q$);
+CREATE TABLE st (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+INSERT INTO st SELECT 'dup{}', '2026-01-01'::timestamptz + (i / 3) * interval '1 min', i
+  FROM generate_series(0, 29) i;
+SELECT tsdb.compact('st');
+INSERT INTO st VALUES ('dup{}', '2026-01-01 00:09', 100);
+EXPLAIN (COSTS OFF)
+  SELECT ts, value FROM st WHERE series = 'dup{}' ORDER BY ts DESC FETCH FIRST 1 ROWS WITH TIES;
+SELECT ts, value FROM st WHERE series = 'dup{}' ORDER BY ts DESC FETCH FIRST 1 ROWS WITH TIES;
+SELECT ts, value FROM st WHERE series = 'dup{}' ORDER BY ts DESC, value LIMIT 2;
+SELECT count(*) FROM (SELECT ts FROM st WHERE series = 'dup{}' ORDER BY ts DESC LIMIT 4) x;
+EXPLAIN (COSTS OFF)
+  SELECT h.host, x.ts FROM hosts h JOIN sc x ON x.series = h.l WHERE h.host = 'h5' ORDER BY x.ts DESC LIMIT 1;
+SELECT h.host, x.ts FROM hosts h JOIN sc x ON x.series = h.l WHERE h.host = 'h5' ORDER BY x.ts DESC LIMIT 1;
+PREPARE qb(int) AS SELECT ts FROM sc WHERE series = 'cpu{host="h3",job="db",code="503"}' ORDER BY ts DESC LIMIT $1;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (COSTS OFF) EXECUTE qb(2);
+EXECUTE qb(2);
+EXECUTE qb(4);
+SET plan_cache_mode = force_custom_plan;
+EXPLAIN (COSTS OFF) EXECUTE qb(2);
+EXECUTE qb(3);
+RESET plan_cache_mode;
+DEALLOCATE qb;
+-- a PL/pgSQL variable: custom plans see its value, a cached generic plan
+-- must not keep the first one
+CREATE FUNCTION newest(n int) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN (SELECT count(*) FROM (SELECT ts FROM sc WHERE series = 'cpu{host="h4",job="api",code="504"}'
+                                 ORDER BY ts DESC LIMIT n) x);
+END $$;
+SELECT n, newest(n) FROM generate_series(1, 9) n;
+SET plan_cache_mode = force_generic_plan;
+SELECT newest(1), newest(5), newest(70);
+RESET plan_cache_mode;
+DROP FUNCTION newest(int);
+-- partitions: each ordered child needs no more than the LIMIT
+EXPLAIN (COSTS OFF)
+  SELECT ts FROM pt WHERE series = 'cpu{host="h6",job="api",code="506"}' ORDER BY ts DESC LIMIT 4;
+SELECT * FROM both_ways($q$SELECT ts FROM pt WHERE series = 'cpu{host="h6",job="api",code="506"}'
+  AND ts < '2026-01-02 00:02' ORDER BY ts DESC LIMIT 4$q$);
+-- a cursor stops at the LIMIT; a rescan starts the count again
+BEGIN;
+DECLARE cb CURSOR FOR SELECT ts FROM sc WHERE series = 'cpu{host="h5",job="db",code="505"}' ORDER BY ts LIMIT 2;
+FETCH 5 cb;
+FETCH 5 cb;
+CLOSE cb;
+COMMIT;
+SELECT h.l, x.ts FROM (VALUES ('cpu{host="h5",job="db",code="505"}'::tsdb.labels),
+                              ('cpu{host="h6",job="api",code="506"}')) h(l),
+  LATERAL (SELECT ts FROM sc WHERE series = h.l ORDER BY ts LIMIT 2) x;
+DROP TABLE st;
+
 -- Queries that are not pushed down: no TsdbScan.
 EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE value > 5;
 EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE series::text = 'x' OR ts > now();

@@ -447,13 +447,37 @@ entry_matches(const CacheEntry *e, const TsdbChunkImage *img, StreamPos *pos)
 	return true;
 }
 
-/* Copy an entry's samples out, from the position entry_matches() left. */
+/*
+ * Copy an entry's samples first .. first + n - 1 out, from the position
+ * entry_matches() left (the first sample).
+ */
 static void
-entry_read_samples(const CacheEntry *e, StreamPos *pos, TsdbSample *out)
+entry_read_samples(const CacheEntry *e, StreamPos *pos, uint32 first,
+				   uint32 n_out, TsdbSample *out)
 {
 	uint32		i = 0;
+	uint32		skip = first;
 
-	while (i < e->count)
+	/* whole units of samples are passed by their links */
+	while (skip > 0)
+	{
+		uint32		avail;
+
+		if (pos->at == BC_UNIT)
+		{
+			pos->unit = unit_next[pos->unit];
+			pos->at = 0;
+		}
+		avail = (BC_UNIT - pos->at) / BC_PAIR;
+		if (skip < avail)
+		{
+			pos->at += skip * BC_PAIR;
+			break;
+		}
+		skip -= avail;
+		pos->at = BC_UNIT;
+	}
+	while (i < n_out)
 	{
 		const char *p;
 		uint32		n;
@@ -465,7 +489,7 @@ entry_read_samples(const CacheEntry *e, StreamPos *pos, TsdbSample *out)
 			pos->at = 0;
 		}
 		p = UNIT_PTR(pos->unit) + pos->at;
-		n = Min(e->count - i, (BC_UNIT - pos->at) / BC_PAIR);
+		n = Min(n_out - i, (BC_UNIT - pos->at) / BC_PAIR);
 		for (j = 0; j < n; j++, i++, p += BC_PAIR)
 		{
 			out[i].series_id = e->series_id;
@@ -478,7 +502,8 @@ entry_read_samples(const CacheEntry *e, StreamPos *pos, TsdbSample *out)
 
 int
 tsdb_block_cache_get(Relation rel, BlockNumber blkno, uint16 offset,
-					 const TsdbChunkImage *img, TsdbSample *out)
+					 const TsdbChunkImage *img, uint32 first, uint32 max,
+					 TsdbSample *out)
 {
 	CacheKey	key;
 	uint32		hash;
@@ -500,8 +525,11 @@ tsdb_block_cache_get(Relation rel, BlockNumber blkno, uint16 offset,
 
 		if (entry_matches(e, img, &pos))
 		{
-			entry_read_samples(e, &pos, out);
-			n = e->count;
+			uint32		copy = first < e->count ?
+				Min(max, e->count - first) : 0;
+
+			entry_read_samples(e, &pos, first, copy, out);
+			n = copy;
 			if (pg_atomic_read_u32(&e->usage) < BC_MAX_USAGE)
 				pg_atomic_fetch_add_u32(&e->usage, 1);
 		}

@@ -67,9 +67,14 @@ extern void tsdb_block_cache_init(void);
 
 extern bool tsdb_block_cache_enabled(void);
 
-/* The samples of a chunk whose bytes are "img", or -1 if not cached. */
+/*
+ * Samples first .. first + max - 1 (those there are) of a chunk whose bytes
+ * are "img", into out[0..].  Returns the samples copied, or -1 if the chunk
+ * is not cached.
+ */
 extern int	tsdb_block_cache_get(Relation rel, BlockNumber blkno, uint16 offset,
-								 const TsdbChunkImage *img, TsdbSample *out);
+								 const TsdbChunkImage *img, uint32 first,
+								 uint32 max, TsdbSample *out);
 
 /* Keep a chunk just decoded (checksum verified) from "img". */
 extern void tsdb_block_cache_put(Relation rel, BlockNumber blkno, uint16 offset,

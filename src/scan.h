@@ -70,6 +70,9 @@ typedef struct TsdbScanCounters
 	int64		cache_misses;
 } TsdbScanCounters;
 
+/* The greatest LIMIT a scan in ts order is told of (scan_plan.c). */
+#define TSDB_SCAN_MAX_BOUND		1000000
+
 /* What to read, as scan_exec.c works it out from the pushed clauses. */
 typedef struct TsdbReadSpec
 {
@@ -82,6 +85,8 @@ typedef struct TsdbReadSpec
 								 * (at most one series then) */
 	bool		latest;			/* only each series' samples at its newest
 								 * ts in range, by series (not all_series) */
+	int			bound;			/* in ts order: at most this many samples
+								 * will be fetched (0: no bound known) */
 } TsdbReadSpec;
 
 typedef struct TsdbReader TsdbReader;

@@ -45,6 +45,7 @@ typedef struct TsdbScanState
 	ExprState **values;			/* each clause's other side */
 	int			order;
 	bool		latest;			/* DISTINCT ON (series) ... ts DESC */
+	int			bound;			/* in ts order: the LIMIT, 0 if unknown */
 	bool		need_labels;
 	const TsdbColumns *cols;
 
@@ -112,6 +113,7 @@ begin_scan(CustomScanState *node, EState *estate, int eflags)
 	st->order = linitial_int(flags);
 	st->need_labels = lsecond_int(flags) != 0;
 	st->latest = lthird_int(flags) != 0;
+	st->bound = lfourth_int(flags);
 	st->cols = tsdb_columns(node->ss.ss_currentRelation);
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt, "TsdbScan",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -243,6 +245,7 @@ start_scan(TsdbScanState *st)
 	spec.hi = PG_INT64_MAX;
 	spec.order = st->order;
 	spec.latest = st->latest;
+	spec.bound = st->bound;
 	st->series = tsdb_series_cache(rel);
 
 	for (i = 0; i < st->npushed && !none; i++)
@@ -427,6 +430,8 @@ explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Time Filter", time, es);
 	if (st->order != 0)
 		ExplainPropertyText("Order", st->order > 0 ? "ts" : "ts DESC", es);
+	if (st->bound > 0)
+		ExplainPropertyInteger("Rows Needed", NULL, st->bound, es);
 	if (st->latest)
 		ExplainPropertyText("Latest", "per series", es);
 	if (!es->analyze)

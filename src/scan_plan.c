@@ -63,7 +63,7 @@ static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
  *	PRIV_ARGNOS	IntList, which argument of the clause holds v (0 or 1)
  *	PRIV_NAMES	List of String: the label name of LABEL_EQ, "" otherwise
  *	PRIV_FLAGS	IntList: order (0, 1, -1), labels column needed (0/1),
- *				latest mode (0/1)
+ *				latest mode (0/1), bound (rows fetched at most, 0: unknown)
  * custom_exprs (plan) / PRIV_CLAUSES (path): the pushed clauses.
  */
 #define PRIV_KINDS		0
@@ -355,10 +355,49 @@ latest_query(PlannerInfo *root, RelOptInfo *rel, const TsdbColumns *cols,
 	return !contain_volatile_functions((Node *) parse->targetList);
 }
 
+/*
+ * At most how many rows a path in ts order will be asked for: the query's
+ * LIMIT (plus OFFSET) when both are constants of this plan (a generic
+ * plan's parameters are not, nor is a PL/pgSQL variable, which the
+ * planner's limit_tuples only estimates), this table is the query's only
+ * one (the rows go straight to the Limit, or to a MergeAppend or Append
+ * of partitions below it, which needs no more from each), nothing groups
+ * or aggregates them (limit_tuples is -1 then), the path's order is the
+ * query's (no Sort above), and every clause is pushed, so the recheck
+ * drops none of the rows the reader counts.  0 when unknown.
+ */
+static int
+limit_bound(PlannerInfo *root, List *pathkeys, bool all_pushed)
+{
+	Query	   *parse = root->parse;
+	Const	   *count = (Const *) parse->limitCount;
+	Const	   *offset = (Const *) parse->limitOffset;
+	int64		n;
+
+	if (!all_pushed || root->limit_tuples <= 0 ||
+		parse->limitOption != LIMIT_OPTION_COUNT ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON ||
+		root->query_pathkeys == NIL ||
+		!pathkeys_contained_in(root->query_pathkeys, pathkeys))
+		return 0;
+	if (count == NULL || !IsA(count, Const) || count->constisnull ||
+		count->consttype != INT8OID)
+		return 0;
+	n = DatumGetInt64(count->constvalue);
+	if (offset != NULL)
+	{
+		if (!IsA(offset, Const) || offset->consttype != INT8OID)
+			return 0;
+		if (!offset->constisnull)
+			n += Max(DatumGetInt64(offset->constvalue), 0);
+	}
+	return n > 0 && n <= TSDB_SCAN_MAX_BOUND ? (int) n : 0;
+}
+
 static CustomPath *
 make_path(PlannerInfo *root, RelOptInfo *rel, const PushSet *set,
 		  Cost seq_cost, Selectivity sel, int order, List *pathkeys,
-		  double latest_rows)
+		  double latest_rows, int bound)
 {
 	CustomPath *cpath = makeNode(CustomPath);
 	Relids		required_outer = rel->lateral_relids;
@@ -409,7 +448,8 @@ make_path(PlannerInfo *root, RelOptInfo *rel, const PushSet *set,
 	cpath->flags = CUSTOMPATH_SUPPORT_PROJECTION;
 	cpath->custom_paths = NIL;
 	cpath->custom_private = list_make5(set->kinds, set->argnos, set->names,
-									   list_make3_int(order, 1, latest_rows > 0),
+									   list_make4_int(order, 1, latest_rows > 0,
+													  bound),
 									   set->clauses);
 	cpath->methods = &tsdb_path_methods;
 	return cpath;
@@ -428,7 +468,8 @@ add_restriction_paths(PlannerInfo *root, RelOptInfo *rel,
 
 	sel = clauselist_selectivity(root, set->clauses, rel->relid, JOIN_INNER,
 								 NULL);
-	add_path(rel, (Path *) make_path(root, rel, set, seq_cost, sel, 0, NIL, 0));
+	add_path(rel, (Path *) make_path(root, rel, set, seq_cost, sel, 0, NIL,
+									 0, 0));
 	if (all_pushed && latest_query(root, rel, cols, ops, set))
 	{
 		Var		   *series = makeVar(rel->relid, cols->labels + 1,
@@ -438,7 +479,7 @@ add_restriction_paths(PlannerInfo *root, RelOptInfo *rel,
 		groups = estimate_num_groups(root, list_make1(series), rel->rows,
 									 NULL, NULL);
 		add_path(rel, (Path *) make_path(root, rel, set, seq_cost, sel, 0,
-										 NIL, Max(groups, 1.0)));
+										 NIL, Max(groups, 1.0), 0));
 	}
 
 	if (set->one_series)
@@ -459,7 +500,9 @@ add_restriction_paths(PlannerInfo *root, RelOptInfo *rel,
 			pathkeys = truncate_useless_pathkeys(root, rel, pathkeys);
 			if (pathkeys != NIL)
 				add_path(rel, (Path *) make_path(root, rel, set, seq_cost,
-												 sel, order, pathkeys, 0));
+												 sel, order, pathkeys, 0,
+												 limit_bound(root, pathkeys,
+															 all_pushed)));
 		}
 	}
 }
@@ -576,7 +619,7 @@ add_join_paths(PlannerInfo *root, RelOptInfo *rel, Relation relation,
 
 		sel = clauselist_selectivity(root, set.clauses, rel->relid,
 									 JOIN_INNER, NULL);
-		cpath = make_path(root, rel, &set, seq_cost, sel, 0, NIL, 0);
+		cpath = make_path(root, rel, &set, seq_cost, sel, 0, NIL, 0, 0);
 		cpath->path.param_info = ppi;
 		cpath->path.rows = ppi->ppi_rows;
 		cpath->path.startup_cost = 0;
@@ -692,11 +735,11 @@ plan_tsdb_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_private =
 		list_make4(list_nth(priv, PRIV_KINDS), list_nth(priv, PRIV_ARGNOS),
 				   list_nth(priv, PRIV_NAMES),
-				   list_make3_int(linitial_int(flags),
+				   list_make4_int(linitial_int(flags),
 								  needs_labels(rel->relid, labels_attno,
 											   list_concat_copy(rel->reltarget->exprs, tlist),
 											   cscan->scan.plan.qual),
-								  lthird_int(flags)));
+								  lthird_int(flags), lfourth_int(flags)));
 	cscan->custom_scan_tlist = NIL;
 	cscan->methods = &tsdb_plan_methods;
 	return &cscan->scan.plan;

@@ -87,6 +87,9 @@ struct TsdbReader
 	const uint32 *want;
 	int			nwant;
 
+	/* samples that may still be asked for: spec.bound, else INT_MAX */
+	int			left;
+
 	/*
 	 * What the snapshot sees of the relation: its size, the head blocks and
 	 * the visible segments, read at the first start and kept by rescans
@@ -538,15 +541,25 @@ decode_chunk(TsdbReader *r, const ChunkCand *c)
 {
 	Buffer		buf;
 	TsdbCacheUse use = {0, 0, 0};
+	bool		inside = c->min_ts >= r->spec.lo && c->max_ts <= r->spec.hi;
+	int			part = 0;
 	int			n;
 	int			i;
+
+	/*
+	 * Under a LIMIT, of a chunk wholly in the range only its first (or
+	 * last, descending) r->left samples can be returned: pool_merge_chunk
+	 * keeps no more, so they are all that is copied out.
+	 */
+	if (inside && r->left > 0 && r->left < INT_MAX && !r->spec.latest)
+		part = r->spec.order > 0 ? r->left : -r->left;
 
 	CHECK_FOR_INTERRUPTS();
 	buf = ReadBuffer(r->rel, c->blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	/* chunks picked by series and time: the reads the cache is for */
-	n = tsdb_chunk_decode_cached(r->rel, BufferGetPage(buf), c->blkno,
-								 c->offset, r->buf, &use);
+	n = tsdb_chunk_decode_part(r->rel, BufferGetPage(buf), c->blkno,
+							   c->offset, part, r->buf, &use);
 	UnlockReleaseBuffer(buf);
 	r->counters->chunks_read++;
 	r->counters->cache_hits += use.hits;
@@ -556,7 +569,7 @@ decode_chunk(TsdbReader *r, const ChunkCand *c)
 	 * The chunk is of a series wanted (it was listed for that): only time
 	 * can rule samples out, and only when the chunk sticks out of the range.
 	 */
-	if (c->min_ts >= r->spec.lo && c->max_ts <= r->spec.hi)
+	if (inside)
 		r->nbuf = n;
 	else
 	{
@@ -658,23 +671,31 @@ pool_merge_chunk(TsdbReader *r)
 	int			k = 0;
 	TsdbSample *tmp;
 
-	pool_reserve(r, r->npool - r->pos + r->nbuf);
+	/*
+	 * Under a LIMIT only the first r->left samples of the merge can ever
+	 * be returned: later chunks can only push the others further back.
+	 */
+	int			keep = r->left;
+
+	pool_reserve(r, Min(r->npool - r->pos + r->nbuf, keep));
 	if (i >= r->npool)
 	{
 		/*
 		 * Nothing left to merge with, as when each rescan of a nested loop
 		 * reads a series' newest chunk: copy the chunk in output order.
 		 */
+		int			n = Min(r->nbuf, keep);
+
 		if (order > 0)
-			memcpy(r->merge, r->buf, sizeof(TsdbSample) * r->nbuf);
+			memcpy(r->merge, r->buf, sizeof(TsdbSample) * n);
 		else
-			for (j = 0; j < r->nbuf; j++)
+			for (j = 0; j < n; j++)
 				r->merge[j] = r->buf[r->nbuf - 1 - j];
-		k = r->nbuf;
+		k = n;
 		j = r->nbuf;
 	}
 	/* else walk the chunk in output order */
-	while (i < r->npool || j < r->nbuf)
+	while ((i < r->npool || j < r->nbuf) && k < keep)
 	{
 		const TsdbSample *c = NULL;
 
@@ -743,6 +764,7 @@ ordered_start(TsdbReader *r)
 	r->pos = 0;
 	qsort(r->pool, r->npool, sizeof(TsdbSample),
 		  r->spec.order > 0 ? cmp_sample_asc : cmp_sample_desc);
+	r->npool = Min(r->npool, r->left);
 	for (i = 0; i < r->nsegs; i++)
 		list_segment(r, &r->segs[i]);
 }
@@ -750,10 +772,15 @@ ordered_start(TsdbReader *r)
 static bool
 ordered_next(TsdbReader *r, TsdbSample *out)
 {
+	/* the plan's LIMIT said no more are asked for: the pool has no more */
+	if (r->left <= 0)
+		elog(ERROR, "TsdbScan asked for more than the %d rows of its LIMIT",
+			 r->spec.bound);
 	ordered_fill(r);
 	if (r->pos >= r->npool)
 		return false;
 	*out = r->pool[r->pos++];
+	r->left--;
 	return true;
 }
 
@@ -921,6 +948,8 @@ tsdb_reader_start(TsdbReader *r, Snapshot snapshot, const TsdbReadSpec *spec)
 	r->nhead_samples = r->head_pos = 0;
 	r->next_series = 0;
 	r->latest_valid = false;
+	r->left = spec->bound > 0 && spec->order != 0 && !spec->latest ?
+		spec->bound : INT_MAX;
 	r->segs = NULL;
 	r->nsegs = 0;
 	r->nhead = r->next_head = 0;

@@ -658,6 +658,21 @@ int
 tsdb_chunk_decode_cached(Relation rel, Page page, BlockNumber blkno,
 						 uint16 offset, TsdbSample *out, TsdbCacheUse *use)
 {
+	return tsdb_chunk_decode_part(rel, page, blkno, offset, 0, out, use);
+}
+
+/*
+ * The same, but only the first "part" samples (part > 0) or the last -part
+ * (part < 0) are copied to out[] (0: all); returns how many.  A reader
+ * that needs no more, under a LIMIT, then copies a few samples of a cached
+ * chunk rather than all of them.  The whole chunk is decoded on a miss,
+ * and kept whole.
+ */
+int
+tsdb_chunk_decode_part(Relation rel, Page page, BlockNumber blkno,
+					   uint16 offset, int part, TsdbSample *out,
+					   TsdbCacheUse *use)
+{
 	TsdbChunkBase base;
 	ChunkRef	c;
 	TsdbChunkImage img;
@@ -666,6 +681,8 @@ tsdb_chunk_decode_cached(Relation rel, Page page, BlockNumber blkno,
 	uint32		n;
 	TsdbCodecStatus st;
 	int			i;
+	uint32		first;
+	uint32		max;
 
 	if (decode_work == NULL)
 	{
@@ -680,12 +697,16 @@ tsdb_chunk_decode_cached(Relation rel, Page page, BlockNumber blkno,
 	tsdb_page_check(rel, page, blkno, TSDB_PAGE_SEGMENT);
 	page_base(rel, page, blkno, &base);
 	chunk_locate(rel, page, blkno, offset, &base, &c);
+	/* the header's count was checked by chunk_locate; the cache's is kept */
+	first = part < 0 && (uint32) -part < c.hdr.count ?
+		c.hdr.count - (uint32) -part : 0;
+	max = part == 0 ? TSDB_CHUNK_MAX_SAMPLES : (uint32) Abs(part);
 	if (cached)
 	{
 		int			hit;
 
 		chunk_image(page, offset, &c, &img);
-		hit = tsdb_block_cache_get(rel, blkno, offset, &img, out);
+		hit = tsdb_block_cache_get(rel, blkno, offset, &img, first, max, out);
 		if (hit >= 0)
 		{
 			if (use)
@@ -711,15 +732,16 @@ tsdb_chunk_decode_cached(Relation rel, Page page, BlockNumber blkno,
 	if (n != c.hdr.count)
 		chunk_corrupted(rel, blkno, offset, "The value count does not match the chunk header.");
 
-	for (i = 0; i < (int) n; i++)
-	{
-		out[i].series_id = c.hdr.series_id;
-		out[i].ts = decode_ts[i];
-		out[i].value = decode_values[i];
-	}
 	if (cached && !(flags & TSDB_CACHE_NO_INSERT))
 		tsdb_block_cache_put(rel, blkno, offset, &img, c.hdr.series_id,
 							 decode_ts, decode_values, n);
+	n = first < n ? Min(max, n - first) : 0;
+	for (i = 0; i < (int) n; i++)
+	{
+		out[i].series_id = c.hdr.series_id;
+		out[i].ts = decode_ts[first + i];
+		out[i].value = decode_values[first + i];
+	}
 	return n;
 }
 

@@ -113,6 +113,9 @@ struct TsdbCacheUse;
 extern int	tsdb_chunk_decode_cached(Relation rel, Page page, BlockNumber blkno,
 									 uint16 offset, TsdbSample *out,
 									 struct TsdbCacheUse *use);
+extern int	tsdb_chunk_decode_part(Relation rel, Page page, BlockNumber blkno,
+								   uint16 offset, int part, TsdbSample *out,
+								   struct TsdbCacheUse *use);
 extern void tsdb_chunk_header(Relation rel, Page page, BlockNumber blkno,
 							  uint16 offset, TsdbChunkHeader *hdr,
 							  int *header_bytes, int *bytes);
