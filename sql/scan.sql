@@ -423,6 +423,39 @@ SELECT h.l, x.ts FROM (VALUES ('cpu{host="h5",job="db",code="505"}'::tsdb.labels
   LATERAL (SELECT ts FROM sc WHERE series = h.l ORDER BY ts LIMIT 2) x;
 DROP TABLE st;
 
+-- Only the columns the query needs are decoded: a chunk not in the block
+-- cache has its timestamps decoded alone when no value is asked for (and
+-- is then not kept, a cache entry holding both), both otherwise.
+CREATE TABLE sv (series tsdb.labels, ts timestamptz, value float8) USING tsdb;
+INSERT INTO sv SELECT format('v{s="%s"}', s)::tsdb.labels,
+  '2026-01-01'::timestamptz + i * interval '10 s', (i * 7919 + s) % 1009 / 8.0
+  FROM generate_series(1, 3) s, generate_series(0, 4999) i;
+SELECT tsdb.compact('sv');
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT count(*), max(ts) FROM sv WHERE series = 'v{s="2"}';
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT sum(value) FROM sv WHERE series = 'v{s="2"}';
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT count(*) FROM sv WHERE series = 'v{s="2"}' AND value > 100;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT x FROM sv x WHERE series = 'v{s="2"}' LIMIT 1;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT count(*), max(ts) FROM sv WHERE series = 'v{s="2"}';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT count(*), max(ts) FROM sv WHERE series = 'v{s="2"}';
+SELECT count(*), min(ts), max(ts) FROM sv WHERE series = 'v{s="2"}' AND ts >= '2026-01-01 03:00';
+SELECT * FROM both_ways($q$SELECT ts FROM sv WHERE series @@ '{s=~"[12]"}' AND ts < '2026-01-01 05:00'$q$);
+SELECT * FROM both_ways($q$SELECT ts FROM sv WHERE series = 'v{s="3"}' ORDER BY ts DESC LIMIT 7$q$);
+SELECT * FROM both_ways($q$SELECT ts, value FROM sv WHERE series = 'v{s="2"}' AND value > 100$q$);
+SELECT round(sum(value)::numeric, 3) FROM sv WHERE series = 'v{s="2"}';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT count(*), max(ts) FROM sv WHERE series = 'v{s="2"}';
+SET tsdb.enable_pushdown = off;
+SELECT count(*), min(ts), max(ts) FROM sv WHERE series = 'v{s="2"}' AND ts >= '2026-01-01 03:00';
+SELECT round(sum(value)::numeric, 3) FROM sv WHERE series = 'v{s="2"}';
+RESET tsdb.enable_pushdown;
+DROP TABLE sv;
+
 -- Queries that are not pushed down: no TsdbScan.
 EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE value > 5;
 EXPLAIN (COSTS OFF) SELECT * FROM sc WHERE series::text = 'x' OR ts > now();

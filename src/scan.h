@@ -87,6 +87,9 @@ typedef struct TsdbReadSpec
 								 * ts in range, by series (not all_series) */
 	int			bound;			/* in ts order: at most this many samples
 								 * will be fetched (0: no bound known) */
+	bool		values;			/* the value column is needed (else a chunk
+								 * not in the cache has only its timestamps
+								 * decoded) */
 } TsdbReadSpec;
 
 typedef struct TsdbReader TsdbReader;

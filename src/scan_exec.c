@@ -47,6 +47,7 @@ typedef struct TsdbScanState
 	bool		latest;			/* DISTINCT ON (series) ... ts DESC */
 	int			bound;			/* in ts order: the LIMIT, 0 if unknown */
 	bool		need_labels;
+	bool		need_values;
 	const TsdbColumns *cols;
 
 	/* made once: its buffers outlive rescans */
@@ -114,6 +115,7 @@ begin_scan(CustomScanState *node, EState *estate, int eflags)
 	st->need_labels = lsecond_int(flags) != 0;
 	st->latest = lthird_int(flags) != 0;
 	st->bound = lfourth_int(flags);
+	st->need_values = list_nth_int(flags, 4) != 0;
 	st->cols = tsdb_columns(node->ss.ss_currentRelation);
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt, "TsdbScan",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -246,6 +248,7 @@ start_scan(TsdbScanState *st)
 	spec.order = st->order;
 	spec.latest = st->latest;
 	spec.bound = st->bound;
+	spec.values = st->need_values;
 	st->series = tsdb_series_cache(rel);
 
 	for (i = 0; i < st->npushed && !none; i++)
@@ -434,6 +437,8 @@ explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyInteger("Rows Needed", NULL, st->bound, es);
 	if (st->latest)
 		ExplainPropertyText("Latest", "per series", es);
+	if (es->verbose)
+		ExplainPropertyText("Chunk Columns", st->need_values ? "ts, value" : "ts", es);
 	if (!es->analyze)
 		return;
 	if (series)

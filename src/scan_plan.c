@@ -63,7 +63,8 @@ static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
  *	PRIV_ARGNOS	IntList, which argument of the clause holds v (0 or 1)
  *	PRIV_NAMES	List of String: the label name of LABEL_EQ, "" otherwise
  *	PRIV_FLAGS	IntList: order (0, 1, -1), labels column needed (0/1),
- *				latest mode (0/1), bound (rows fetched at most, 0: unknown)
+ *				latest mode (0/1), bound (rows fetched at most, 0: unknown),
+ *				value column needed (0/1; plan only)
  * custom_exprs (plan) / PRIV_CLAUSES (path): the pushed clauses.
  */
 #define PRIV_KINDS		0
@@ -694,19 +695,19 @@ tsdb_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 }
 
 /*
- * Is the labels column needed above the scan or by its qual?  The rel's
- * target, not the plan's tlist: a projection above may have asked for no
- * tlist (CP_IGNORE_TLIST) and set it afterwards.
+ * Is column attno needed above the scan or by its qual?  The rel's target,
+ * not the plan's tlist: a projection above may have asked for no tlist
+ * (CP_IGNORE_TLIST) and set it afterwards.  A whole-row reference needs
+ * every column.
  */
 static bool
-needs_labels(Index relid, AttrNumber labels_attno, List *tlist, List *qual)
+needs_column(Index relid, AttrNumber attno, List *tlist, List *qual)
 {
 	Bitmapset  *attrs = NULL;
 
 	pull_varattnos((Node *) tlist, relid, &attrs);
 	pull_varattnos((Node *) qual, relid, &attrs);
-	return bms_is_member(labels_attno - FirstLowInvalidHeapAttributeNumber,
-						 attrs) ||
+	return bms_is_member(attno - FirstLowInvalidHeapAttributeNumber, attrs) ||
 		bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
 }
 
@@ -720,9 +721,12 @@ plan_tsdb_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
 	Relation	relation;
 	AttrNumber	labels_attno;
+	AttrNumber	value_attno;
+	List	   *needed;
 
 	relation = table_open(rte->relid, NoLock);
 	labels_attno = tsdb_columns(relation)->labels + 1;
+	value_attno = tsdb_columns(relation)->value + 1;
 	table_close(relation, NoLock);
 
 	cscan->scan.plan.targetlist = tlist;
@@ -732,14 +736,16 @@ plan_tsdb_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = NIL;
 	cscan->custom_exprs = copyObject(list_nth(priv, PRIV_CLAUSES));
+	needed = list_concat_copy(rel->reltarget->exprs, tlist);
 	cscan->custom_private =
 		list_make4(list_nth(priv, PRIV_KINDS), list_nth(priv, PRIV_ARGNOS),
 				   list_nth(priv, PRIV_NAMES),
-				   list_make4_int(linitial_int(flags),
-								  needs_labels(rel->relid, labels_attno,
-											   list_concat_copy(rel->reltarget->exprs, tlist),
-											   cscan->scan.plan.qual),
-								  lthird_int(flags), lfourth_int(flags)));
+				   list_make5_int(linitial_int(flags),
+								  needs_column(rel->relid, labels_attno,
+											   needed, cscan->scan.plan.qual),
+								  lthird_int(flags), lfourth_int(flags),
+								  needs_column(rel->relid, value_attno,
+											   needed, cscan->scan.plan.qual)));
 	cscan->custom_scan_tlist = NIL;
 	cscan->methods = &tsdb_plan_methods;
 	return &cscan->scan.plan;

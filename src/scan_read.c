@@ -559,7 +559,7 @@ decode_chunk(TsdbReader *r, const ChunkCand *c)
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	/* chunks picked by series and time: the reads the cache is for */
 	n = tsdb_chunk_decode_part(r->rel, BufferGetPage(buf), c->blkno,
-							   c->offset, part, r->buf, &use);
+							   c->offset, part, r->spec.values, r->buf, &use);
 	UnlockReleaseBuffer(buf);
 	r->counters->chunks_read++;
 	r->counters->cache_hits += use.hits;

@@ -658,7 +658,8 @@ int
 tsdb_chunk_decode_cached(Relation rel, Page page, BlockNumber blkno,
 						 uint16 offset, TsdbSample *out, TsdbCacheUse *use)
 {
-	return tsdb_chunk_decode_part(rel, page, blkno, offset, 0, out, use);
+	return tsdb_chunk_decode_part(rel, page, blkno, offset, 0, true, out,
+								  use);
 }
 
 /*
@@ -666,11 +667,13 @@ tsdb_chunk_decode_cached(Relation rel, Page page, BlockNumber blkno,
  * (part < 0) are copied to out[] (0: all); returns how many.  A reader
  * that needs no more, under a LIMIT, then copies a few samples of a cached
  * chunk rather than all of them.  The whole chunk is decoded on a miss,
- * and kept whole.
+ * and kept whole, unless "values" is false: then a miss decodes only the
+ * timestamps (the values of out[] are 0) and keeps nothing, since a cache
+ * entry holds both.  The checksum covers the values either way.
  */
 int
 tsdb_chunk_decode_part(Relation rel, Page page, BlockNumber blkno,
-					   uint16 offset, int part, TsdbSample *out,
+					   uint16 offset, int part, bool values, TsdbSample *out,
 					   TsdbCacheUse *use)
 {
 	TsdbChunkBase base;
@@ -724,6 +727,17 @@ tsdb_chunk_decode_part(Relation rel, Page page, BlockNumber blkno,
 	if (n != c.hdr.count || decode_ts[0] != c.hdr.min_ts ||
 		decode_ts[n - 1] != c.hdr.max_ts)
 		chunk_corrupted(rel, blkno, offset, "The timestamps do not match the chunk header.");
+	if (!values)
+	{
+		n = first < n ? Min(max, n - first) : 0;
+		for (i = 0; i < (int) n; i++)
+		{
+			out[i].series_id = c.hdr.series_id;
+			out[i].ts = decode_ts[first + i];
+			out[i].value = 0;
+		}
+		return n;
+	}
 	st = tsdb_values_decode(c.values, c.hdr.values_len, decode_values,
 							TSDB_CHUNK_MAX_SAMPLES, &n, decode_work,
 							decode_work_size);

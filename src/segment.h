@@ -114,8 +114,8 @@ extern int	tsdb_chunk_decode_cached(Relation rel, Page page, BlockNumber blkno,
 									 uint16 offset, TsdbSample *out,
 									 struct TsdbCacheUse *use);
 extern int	tsdb_chunk_decode_part(Relation rel, Page page, BlockNumber blkno,
-								   uint16 offset, int part, TsdbSample *out,
-								   struct TsdbCacheUse *use);
+								   uint16 offset, int part, bool values,
+								   TsdbSample *out, struct TsdbCacheUse *use);
 extern void tsdb_chunk_header(Relation rel, Page page, BlockNumber blkno,
 							  uint16 offset, TsdbChunkHeader *hdr,
 							  int *header_bytes, int *bytes);
