@@ -720,13 +720,11 @@ plan_tsdb_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *flags = list_nth(priv, PRIV_FLAGS);
 	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
 	Relation	relation;
-	AttrNumber	labels_attno;
-	AttrNumber	value_attno;
+	TsdbColumns cols;
 	List	   *needed;
 
 	relation = table_open(rte->relid, NoLock);
-	labels_attno = tsdb_columns(relation)->labels + 1;
-	value_attno = tsdb_columns(relation)->value + 1;
+	cols = *tsdb_columns(relation);
 	table_close(relation, NoLock);
 
 	cscan->scan.plan.targetlist = tlist;
@@ -741,10 +739,10 @@ plan_tsdb_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		list_make4(list_nth(priv, PRIV_KINDS), list_nth(priv, PRIV_ARGNOS),
 				   list_nth(priv, PRIV_NAMES),
 				   list_make5_int(linitial_int(flags),
-								  needs_column(rel->relid, labels_attno,
+								  needs_column(rel->relid, cols.labels + 1,
 											   needed, cscan->scan.plan.qual),
 								  lthird_int(flags), lfourth_int(flags),
-								  needs_column(rel->relid, value_attno,
+								  needs_column(rel->relid, cols.value + 1,
 											   needed, cscan->scan.plan.qual)));
 	cscan->custom_scan_tlist = NIL;
 	cscan->methods = &tsdb_plan_methods;

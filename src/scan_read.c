@@ -551,7 +551,7 @@ decode_chunk(TsdbReader *r, const ChunkCand *c)
 	 * last, descending) r->left samples can be returned: pool_merge_chunk
 	 * keeps no more, so they are all that is copied out.
 	 */
-	if (inside && r->left > 0 && r->left < INT_MAX && !r->spec.latest)
+	if (inside && r->left > 0 && r->left < INT_MAX)
 		part = r->spec.order > 0 ? r->left : -r->left;
 
 	CHECK_FOR_INTERRUPTS();

@@ -727,34 +727,26 @@ tsdb_chunk_decode_part(Relation rel, Page page, BlockNumber blkno,
 	if (n != c.hdr.count || decode_ts[0] != c.hdr.min_ts ||
 		decode_ts[n - 1] != c.hdr.max_ts)
 		chunk_corrupted(rel, blkno, offset, "The timestamps do not match the chunk header.");
-	if (!values)
+	if (values)
 	{
-		n = first < n ? Min(max, n - first) : 0;
-		for (i = 0; i < (int) n; i++)
-		{
-			out[i].series_id = c.hdr.series_id;
-			out[i].ts = decode_ts[first + i];
-			out[i].value = 0;
-		}
-		return n;
+		st = tsdb_values_decode(c.values, c.hdr.values_len, decode_values,
+								TSDB_CHUNK_MAX_SAMPLES, &n, decode_work,
+								decode_work_size);
+		if (st != TSDB_CODEC_OK)
+			chunk_corrupted(rel, blkno, offset, tsdb_codec_strerror(st));
+		if (n != c.hdr.count)
+			chunk_corrupted(rel, blkno, offset, "The value count does not match the chunk header.");
+		if (cached && !(flags & TSDB_CACHE_NO_INSERT))
+			tsdb_block_cache_put(rel, blkno, offset, &img, c.hdr.series_id,
+								 decode_ts, decode_values, n);
 	}
-	st = tsdb_values_decode(c.values, c.hdr.values_len, decode_values,
-							TSDB_CHUNK_MAX_SAMPLES, &n, decode_work,
-							decode_work_size);
-	if (st != TSDB_CODEC_OK)
-		chunk_corrupted(rel, blkno, offset, tsdb_codec_strerror(st));
-	if (n != c.hdr.count)
-		chunk_corrupted(rel, blkno, offset, "The value count does not match the chunk header.");
 
-	if (cached && !(flags & TSDB_CACHE_NO_INSERT))
-		tsdb_block_cache_put(rel, blkno, offset, &img, c.hdr.series_id,
-							 decode_ts, decode_values, n);
 	n = first < n ? Min(max, n - first) : 0;
 	for (i = 0; i < (int) n; i++)
 	{
 		out[i].series_id = c.hdr.series_id;
 		out[i].ts = decode_ts[first + i];
-		out[i].value = decode_values[first + i];
+		out[i].value = values ? decode_values[first + i] : 0;
 	}
 	return n;
 }
